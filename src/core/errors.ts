@@ -1,0 +1,66 @@
+/**
+ * The one error vocabulary shared by the UI, the worker, the CLI and the server.
+ * Expected failures travel as values (`Result`), never as thrown exceptions, so every
+ * caller has to decide what to show; each code has exactly one user-facing message.
+ */
+export const ERROR_MESSAGES = {
+  EMPTY_FILE: 'The file is empty.',
+  NOT_AN_IMAGE: 'This file is not an image.',
+  UNSUPPORTED_FORMAT: 'This image format cannot be read here.',
+  TRUNCATED: 'The image file is incomplete (it was cut off) and cannot be used.',
+  DECODE_FAILED: 'The image is damaged and cannot be read.',
+  TOO_LARGE: 'The file is too large.',
+  TOO_MANY_PIXELS: 'The image has too many pixels to process safely.',
+  FETCH_FAILED: 'The image could not be downloaded.',
+  CORS_BLOCKED:
+    'The website hosting this image does not allow other sites to read it. Save the image and choose the file instead.',
+  INVALID_URL: 'That is not a valid image address.',
+  MODEL_LOAD_FAILED: 'The identification model could not be loaded.',
+  MODEL_INTEGRITY_FAILED: 'The downloaded model is corrupt.',
+  BACKEND_UNAVAILABLE: 'No compute backend is available on this device.',
+  INFERENCE_FAILED: 'The identification failed.',
+  WORKER_CRASHED: 'The identification engine stopped unexpectedly.',
+  CANCELLED: 'Cancelled.',
+  CAMERA_UNAVAILABLE: 'No camera is available.',
+  CAMERA_DENIED: 'Permission to use the camera was refused.',
+  RATE_LIMITED: 'Too many requests; try again later.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_MESSAGES;
+
+export interface AppError {
+  code: ErrorCode;
+  message: string;
+  /** Optional technical detail for logs; never required to understand the message. */
+  detail?: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
+
+export function appError(code: ErrorCode, detail?: string): AppError {
+  return detail === undefined
+    ? { code, message: ERROR_MESSAGES[code] }
+    : { code, message: ERROR_MESSAGES[code], detail };
+}
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function fail<T = never>(code: ErrorCode, detail?: string): Result<T> {
+  return { ok: false, error: appError(code, detail) };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_MESSAGES, value);
+}
+
+/** Warnings do not stop an identification but are shown beside its result. */
+export const WARNING_MESSAGES = {
+  TINY_IMAGE: 'The image is very small; the result may be unreliable.',
+  PARTIAL_IMAGE: 'The image file is incomplete; only part of it could be read.',
+  ANIMATED_FIRST_FRAME: 'Only the first frame of this animation was used.',
+  UNUSUAL_ASPECT: 'Only the centre of this very wide or tall image was used.',
+} as const;
+
+export type WarningCode = keyof typeof WARNING_MESSAGES;
