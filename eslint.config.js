@@ -21,6 +21,7 @@ export default tseslint.config(
   {
     // The pure core knows no DOM, TF.js, React or Node: keep it portable and testable.
     files: ['src/core/**/*.ts'],
+    ignores: ['src/core/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,0 +1,29 @@
+import type { Prediction } from '../../core/answer';
+
+function percent(probability: number): string {
+  return `${(probability * 100).toFixed(probability >= 0.1 ? 0 : 1)}%`;
+}
+
+export function PredictionList({ predictions }: { predictions: Prediction[] }) {
+  return (
+    <ol className="predictions">
+      {predictions.map((p) => (
+        <li
+          key={p.index}
+          data-testid="prediction"
+          data-label={p.label}
+          data-probability={p.probability.toFixed(6)}
+        >
+          <span className="name">
+            {p.name}
+            {p.scientificName && p.scientificName !== p.name && <i> {p.scientificName}</i>}
+          </span>
+          <span className="probability">{percent(p.probability)}</span>
+          <span className="bar" aria-hidden="true">
+            <span style={{ width: `${Math.max(1, p.probability * 100)}%` }} />
+          </span>
+        </li>
+      ))}
+    </ol>
+  );
+}

@@ -1,0 +1,72 @@
+import { WARNING_MESSAGES } from '../../core/errors';
+import type { Answer } from '../../core/answer';
+import { useIdentifyStore } from '../stores/identify-store';
+import { PredictionList } from './PredictionList';
+
+const HEADINGS: Record<Answer['kind'], (answer: Answer) => string> = {
+  animal: (answer) => answer.top[0]?.name ?? 'Animal',
+  'not-sure': () => 'Not sure',
+  'no-animal': () => 'No animal recognised',
+};
+
+const EXPLANATIONS: Record<Answer['kind'], string> = {
+  animal: 'Most likely species first.',
+  'not-sure': 'None of the candidates is likely enough to be named. The closest ones:',
+  'no-animal':
+    'The model sees no animal it knows here. The closest animals, for what they are worth:',
+};
+
+export function ResultPanel() {
+  const current = useIdentifyStore((s) => s.current);
+  if (current === null) {
+    return (
+      <p className="hint">
+        Choose a photo to see which animal it shows. Nothing leaves your device.
+      </p>
+    );
+  }
+  return (
+    <section className="result" aria-live="polite" aria-busy={current.state === 'working'}>
+      {current.previewUrl && (
+        <img className="preview" src={current.previewUrl} alt={`Photo: ${current.name}`} />
+      )}
+      {current.state === 'working' && <p>Identifying {current.name}…</p>}
+      {current.state === 'error' && (
+        <div className="error" role="alert" data-testid="error" data-code={current.error.code}>
+          <p>
+            <b>{current.name}</b>: {current.error.message}
+          </p>
+          {current.error.code === 'UNSUPPORTED_FORMAT' && current.error.detail && (
+            <p>{current.error.detail}</p>
+          )}
+        </div>
+      )}
+      {current.state === 'done' && (
+        <div
+          data-testid="result"
+          data-kind={current.result.answer.kind}
+          data-total-ms={current.totalMs === null ? undefined : current.totalMs.toFixed(1)}
+        >
+          <h2>{HEADINGS[current.result.answer.kind](current.result.answer)}</h2>
+          <p className="muted">{EXPLANATIONS[current.result.answer.kind]}</p>
+          <PredictionList predictions={current.result.answer.top} />
+          {current.result.warnings.length > 0 && (
+            <ul className="warnings" data-testid="warnings">
+              {current.result.warnings.map((code) => (
+                <li key={code} data-code={code}>
+                  {WARNING_MESSAGES[code]}
+                </li>
+              ))}
+            </ul>
+          )}
+          <p className="muted small">
+            {current.name} · {current.result.width}×{current.result.height} ·{' '}
+            {(current.result.timings.decodeMs + current.result.timings.inferenceMs).toFixed(0)} ms
+            on {current.result.backend} · {current.result.model}
+            {current.totalMs !== null && <> · {current.totalMs.toFixed(0)} ms end to end</>}
+          </p>
+        </div>
+      )}
+    </section>
+  );
+}

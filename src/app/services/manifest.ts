@@ -1,0 +1,18 @@
+import { fail, ok, type Result } from '../../core/errors';
+import { parseModelManifest, type ModelManifest } from '../../core/model-manifest';
+
+export const MANIFEST_URL = '/models/manifest.json';
+
+/** The manifest is small and revalidated each start, so a new model version is noticed. */
+export async function fetchModelManifest(): Promise<Result<ModelManifest>> {
+  let body: unknown;
+  try {
+    const response = await fetch(MANIFEST_URL, { cache: 'no-cache' });
+    if (!response.ok) return fail('MODEL_LOAD_FAILED', `manifest: HTTP ${response.status}`);
+    body = await response.json();
+  } catch (error) {
+    return fail('MODEL_LOAD_FAILED', `manifest: ${String(error)}`);
+  }
+  const parsed = parseModelManifest(body);
+  return parsed.ok ? ok(parsed.manifest) : fail('MODEL_LOAD_FAILED', parsed.reason);
+}

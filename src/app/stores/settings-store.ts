@@ -1,0 +1,40 @@
+import { create } from 'zustand';
+import { createJSONStorage, persist } from 'zustand/middleware';
+import { isBackendName, type BackendPreference } from '../../core/backend-choice';
+
+/** What the user chose; persisted on the device, restored through a validating merge. */
+export interface SettingsState {
+  modelId: string | null;
+  backendPreference: BackendPreference;
+  setModelId(modelId: string): void;
+  setBackendPreference(preference: BackendPreference): void;
+}
+
+export const useSettingsStore = create<SettingsState>()(
+  persist(
+    (set) => ({
+      modelId: null,
+      backendPreference: 'auto',
+      setModelId: (modelId) => set({ modelId }),
+      setBackendPreference: (backendPreference) => set({ backendPreference }),
+    }),
+    {
+      name: 'fieldid-settings',
+      version: 1,
+      storage: createJSONStorage(() => localStorage),
+      partialize: ({ modelId, backendPreference }) => ({ modelId, backendPreference }),
+      // Stored data is untrusted (older versions, hand edits): keep only what is valid.
+      merge: (persisted, current) => {
+        const p = (persisted ?? {}) as Record<string, unknown>;
+        return {
+          ...current,
+          modelId: typeof p.modelId === 'string' ? p.modelId : current.modelId,
+          backendPreference:
+            p.backendPreference === 'auto' || isBackendName(p.backendPreference)
+              ? p.backendPreference
+              : current.backendPreference,
+        };
+      },
+    },
+  ),
+);

@@ -1,0 +1,14 @@
+import { create } from 'zustand';
+
+export type Screen = 'identify' | 'batch' | 'settings';
+
+export interface UiState {
+  screen: Screen;
+  cameraOpen: boolean;
+}
+
+export const useUiStore = create<UiState>()(() => ({ screen: 'identify', cameraOpen: false }));
+
+export function showScreen(screen: Screen): void {
+  useUiStore.setState({ screen });
+}

@@ -1,0 +1,99 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { AppError } from '../core/errors';
+import type { PreparedPhoto } from '../model/engine';
+import { decodePhotoBytes } from './decode-node';
+import type { NodeModel } from './node-model';
+
+/** One output line of `npm run classify`, exactly the shape the contract gives. */
+export type ClassifyLine =
+  | { file: string; model: string; top: { label: string; probability: number }[]; ms: number }
+  | { file: string; error: { code: string; message: string } };
+
+/** Files in the order given; folders expand recursively, entries sorted by name. */
+export async function expandPaths(paths: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const given of paths) {
+    const info = await stat(given).catch(() => null);
+    if (info?.isDirectory()) {
+      const entries = await readdir(given, { withFileTypes: true });
+      const names = entries
+        .filter((e) => !e.name.startsWith('.'))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const entry of names) {
+        const child = path.join(given, entry.name);
+        if (entry.isDirectory()) files.push(...(await expandPaths([child])));
+        else if (entry.isFile()) files.push(child);
+      }
+    } else {
+      files.push(given); // missing files are reported on their own line
+    }
+  }
+  return files;
+}
+
+function errorLine(file: string, error: AppError): ClassifyLine {
+  return {
+    file,
+    error: {
+      code: error.code,
+      message: error.detail ? `${error.message} (${error.detail})` : error.message,
+    },
+  };
+}
+
+/**
+ * Classifies files in micro-batches (the same batching the worker does), emitting one
+ * line per file in input order. A file that cannot be read or decoded gets its error
+ * line and the run goes on.
+ */
+export async function classifyFiles(
+  files: string[],
+  model: NodeModel,
+  options: { topK: number; batchSize: number },
+  emit: (line: ClassifyLine) => void,
+): Promise<{ classified: number; failed: number }> {
+  const size = model.entry.input.size;
+  let classified = 0;
+  let failed = 0;
+  for (let start = 0; start < files.length; start += options.batchSize) {
+    const chunk = files.slice(start, start + options.batchSize);
+    const prepared: (PreparedPhoto | AppError)[] = [];
+    for (const file of chunk) {
+      const bytes = await readFile(file).catch(() => null);
+      if (bytes === null) {
+        prepared.push({ code: 'FETCH_FAILED', message: 'The file could not be read.' });
+        continue;
+      }
+      const decoded = await decodePhotoBytes(new Uint8Array(bytes), size);
+      prepared.push(decoded.ok ? decoded.value : decoded.error);
+    }
+    const photos = prepared.filter((p): p is PreparedPhoto => 'image' in p);
+    const results = photos.length > 0 ? await model.engine.classify(photos, options.topK) : null;
+    let next = 0;
+    for (const [i, item] of prepared.entries()) {
+      const file = chunk[i]!;
+      if (!('image' in item)) {
+        failed++;
+        emit(errorLine(file, item));
+        continue;
+      }
+      if (results === null || !results.ok) {
+        failed++;
+        emit(
+          errorLine(file, results?.error ?? { code: 'INFERENCE_FAILED', message: 'No result.' }),
+        );
+        continue;
+      }
+      const result = results.value[next++]!;
+      classified++;
+      emit({
+        file,
+        model: result.model,
+        top: result.rawTop.map(({ label, probability }) => ({ label, probability })),
+        ms: Math.round((result.timings.decodeMs + result.timings.inferenceMs) * 10) / 10,
+      });
+    }
+  }
+  return { classified, failed };
+}

@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fail, ok, type Result } from '../core/errors';
+import type { ModelEntry } from '../core/model-manifest';
+import type { FileReader } from '../model/artifacts';
+import { activateBackend } from '../model/backend';
+import { createEngine, type Engine } from '../model/engine';
+import { loadModelRegistry, type ModelRegistry } from '../server/model-registry';
+
+/**
+ * The Node side of the shared model code: the same engine, artifacts check and
+ * preprocessing as the browser worker, on TF.js's wasm backend, reading MODELS_DIR.
+ */
+const require = createRequire(import.meta.url);
+const WASM_DIR =
+  path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) +
+  path.sep;
+
+function diskReader(registry: ModelRegistry, entry: ModelEntry): FileReader {
+  return async (file, onBytes) => {
+    const absolute = registry.resolveFile(entry.id, entry.version, file);
+    if (absolute === null) throw new Error(`${file} is not part of ${entry.id}`);
+    const data = await readFile(absolute);
+    onBytes(data.byteLength);
+    return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+  };
+}
+
+export interface NodeModel {
+  engine: Engine;
+  entry: ModelEntry;
+  registry: ModelRegistry;
+}
+
+export async function openNodeModel(
+  modelsDir: string,
+  modelId: string | null,
+): Promise<Result<NodeModel>> {
+  let registry: ModelRegistry;
+  try {
+    registry = await loadModelRegistry(modelsDir);
+  } catch (error) {
+    return fail('MODEL_LOAD_FAILED', String(error));
+  }
+  const id = modelId ?? registry.manifest.defaultModel;
+  const entry = registry.manifest.models.find((m) => m.id === id);
+  if (entry === undefined) {
+    const known = registry.manifest.models.map((m) => m.id).join(', ');
+    return fail('MODEL_LOAD_FAILED', `unknown model "${id}"; known: ${known}`);
+  }
+  const engine = createEngine({
+    activateBackend: (name) => activateBackend(name, WASM_DIR),
+    fileReader: (e) => diskReader(registry, e),
+  });
+  const loaded = await engine.load(entry, ['wasm', 'cpu']);
+  return loaded.ok ? ok({ engine, entry, registry }) : loaded;
+}

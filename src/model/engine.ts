@@ -1,0 +1,217 @@
+import { translateOutput, topK, type Answer, type Prediction } from '../core/answer';
+import type { BackendName } from '../core/backend-choice';
+import { fail, ok, type Result, type WarningCode } from '../core/errors';
+import { parseLabels, type Label } from '../core/labels';
+import { modelRef, type ModelEntry } from '../core/model-manifest';
+import {
+  loadModelArtifacts,
+  type DownloadProgress,
+  type FileReader,
+  type ModelArtifactsBundle,
+} from './artifacts';
+import { activeBackend, tensorCount } from './backend';
+import { createClassifier, type Classifier } from './classifier';
+import type { RgbaImage } from './preprocess';
+
+/**
+ * One model on one backend at a time: load, warm up, classify prepared photos into
+ * answers. The browser worker's message loop and the Node CLI both drive this same code;
+ * it knows nothing of messages, the DOM or the file system.
+ */
+
+export interface ItemTimings {
+  /** Validation, decoding and pixel extraction of this photo. */
+  decodeMs: number;
+  /** This photo's share of its micro-batch's inference. */
+  inferenceMs: number;
+  batchSize: number;
+}
+
+export interface Classification {
+  answer: Answer;
+  /** Top predictions over every output class, labels exactly as in labels.txt. */
+  rawTop: Prediction[];
+  model: string;
+  backend: BackendName;
+  timings: ItemTimings;
+  warnings: WarningCode[];
+  /** Oriented size of the photo as decoded. */
+  width: number;
+  height: number;
+  /** A small JPEG of the photo, for the results grid and the history (browser only). */
+  thumbnail: Blob | null;
+}
+
+export interface LoadedModel {
+  model: string;
+  backend: BackendName;
+  loadMs: number;
+  warmUpMs: number;
+}
+export interface EngineDeps {
+  activateBackend(name: BackendName): Promise<boolean>;
+  fileReader(entry: ModelEntry): FileReader;
+}
+
+export interface PreparedPhoto {
+  image: RgbaImage;
+  width: number;
+  height: number;
+  warnings: WarningCode[];
+  thumbnail: Blob | null;
+  decodeMs: number;
+}
+
+interface LoadedState {
+  entry: ModelEntry;
+  bundle: ModelArtifactsBundle;
+  labels: Label[];
+  classifier: Classifier;
+  backend: BackendName;
+}
+
+export interface Engine {
+  load(
+    entry: ModelEntry,
+    backends: BackendName[],
+    onProgress?: (p: DownloadProgress) => void,
+  ): Promise<Result<LoadedModel>>;
+  switchBackend(backend: BackendName): Promise<Result<LoadedModel>>;
+  classify(photos: PreparedPhoto[], k: number): Promise<Result<Classification[]>>;
+  /** Times `runs` warm inferences at `batchSize`, stopping early above `dropAboveMs`. */
+  benchmark(
+    runs: number,
+    batchSize: number,
+    dropAboveMs: number | null,
+  ): Promise<Result<{ samplesMs: number[]; dropped: boolean }>>;
+  inputSize(): number | null;
+  backend(): BackendName | null;
+  numTensors(): number;
+}
+
+export function createEngine(deps: EngineDeps): Engine {
+  let state: LoadedState | null = null;
+
+  async function startOn(
+    backends: BackendName[],
+    entry: ModelEntry,
+    bundle: ModelArtifactsBundle,
+    labels: Label[],
+  ): Promise<Result<LoadedModel>> {
+    for (const backend of backends) {
+      if (!(await deps.activateBackend(backend))) continue;
+      const started = performance.now();
+      let classifier: Classifier;
+      try {
+        classifier = await createClassifier(entry, bundle);
+      } catch {
+        continue;
+      }
+      const loadMs = performance.now() - started;
+      let warmUpMs: number;
+      try {
+        warmUpMs = await classifier.warmUp();
+      } catch {
+        classifier.dispose();
+        continue;
+      }
+      state?.classifier.dispose();
+      state = { entry, bundle, labels, classifier, backend: activeBackend() };
+      return ok({ model: modelRef(entry), backend: state.backend, loadMs, warmUpMs });
+    }
+    return fail('BACKEND_UNAVAILABLE', `tried ${backends.join(', ')}`);
+  }
+
+  return {
+    async load(entry, backends, onProgress) {
+      const started = performance.now();
+      const same = state !== null && modelRef(state.entry) === modelRef(entry);
+      let bundle = same ? state!.bundle : null;
+      if (bundle === null) {
+        const loaded = await loadModelArtifacts(entry, deps.fileReader(entry), onProgress);
+        if (!loaded.ok) return loaded;
+        bundle = loaded.value;
+      }
+      const labels = parseLabels(bundle.labelsText, entry.labels);
+      if (!labels.ok) return fail('MODEL_LOAD_FAILED', labels.error.detail);
+      const result = await startOn(backends, entry, bundle, labels.value);
+      if (!result.ok) return result;
+      // Report download + graph construction, as the user experienced it.
+      return ok({ ...result.value, loadMs: performance.now() - started - result.value.warmUpMs });
+    },
+
+    async switchBackend(backend) {
+      if (state === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
+      if (state.backend === backend) {
+        return ok({ model: modelRef(state.entry), backend, loadMs: 0, warmUpMs: 0 });
+      }
+      const previous = state.backend;
+      const result = await startOn([backend], state.entry, state.bundle, state.labels);
+      if (!result.ok) await deps.activateBackend(previous);
+      return result;
+    },
+
+    async classify(photos, k) {
+      if (state === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
+      const { classifier, entry, labels, backend } = state;
+      const started = performance.now();
+      let outputs: Float32Array[];
+      try {
+        outputs = await classifier.classify(photos.map((p) => p.image));
+      } catch (error) {
+        return fail('INFERENCE_FAILED', String(error));
+      }
+      const inferenceMs = (performance.now() - started) / photos.length;
+      const classifications: Classification[] = [];
+      for (const [i, photo] of photos.entries()) {
+        const probabilities = outputs[i]!;
+        const answer = translateOutput(probabilities, labels, entry.labels, { topK: k });
+        if (!answer.ok) return answer;
+        classifications.push({
+          answer: answer.value,
+          rawTop: topK(probabilities, k).map(({ index, probability }) =>
+            toPrediction(labels[index]!, probability),
+          ),
+          model: modelRef(entry),
+          backend,
+          timings: { decodeMs: photo.decodeMs, inferenceMs, batchSize: photos.length },
+          warnings: photo.warnings,
+          width: photo.width,
+          height: photo.height,
+          thumbnail: photo.thumbnail,
+        });
+      }
+      return ok(classifications);
+    },
+
+    async benchmark(runs, batchSize, dropAboveMs) {
+      if (state === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
+      const samplesMs: number[] = [];
+      try {
+        await state.classifier.warmUp(batchSize);
+        for (let i = 0; i < runs; i++) {
+          const ms = (await state.classifier.warmUp(batchSize)) / batchSize;
+          samplesMs.push(ms);
+          if (dropAboveMs !== null && ms > dropAboveMs) return ok({ samplesMs, dropped: true });
+        }
+      } catch (error) {
+        return fail('INFERENCE_FAILED', String(error));
+      }
+      return ok({ samplesMs, dropped: false });
+    },
+
+    inputSize: () => state?.entry.input.size ?? null,
+    backend: () => state?.backend ?? null,
+    numTensors: tensorCount,
+  };
+}
+
+function toPrediction(label: Label, probability: number): Prediction {
+  return {
+    index: label.index,
+    label: label.line,
+    name: label.commonName,
+    scientificName: label.scientificName,
+    probability,
+  };
+}

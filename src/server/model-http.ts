@@ -1,0 +1,127 @@
+import type { ReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { extname } from 'node:path';
+import { sha256Hex, type ModelRegistry, type ServedFile } from './model-registry';
+
+/**
+ * The HTTP side of /models, shared by the Fastify app and the Vite dev/preview servers so
+ * both answer exactly alike. Framework-free: it decides the response, the caller sends it.
+ */
+
+/**
+ * On every response. COOP + COEP make the page cross-origin isolated, which threaded
+ * wasm needs (SharedArrayBuffer); CORP lets our own resources load under COEP.
+ */
+export const SECURITY_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+} as const;
+
+export const MANIFEST_PATH = '/models/manifest.json';
+/** Model files live under a content-derived version, so they can be cached for good. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export const NOT_FOUND_BODY: ErrorBody = { error: { code: 'NOT_FOUND', message: 'Not found' } };
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.json': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+type Headers = Record<string, string>;
+
+export type ModelResponse =
+  | { kind: 'file'; status: 200; headers: Headers; file: ServedFile }
+  | { kind: 'text'; status: 200 | 404; headers: Headers; body: string }
+  | { kind: 'empty'; status: 304; headers: Headers };
+
+export function isUnderModels(pathname: string): boolean {
+  return pathname === '/models' || pathname.startsWith('/models/');
+}
+
+/** Returns the answer to a request under /models (404s included), or null for any other path. */
+export function createModelResponder(
+  registry: ModelRegistry,
+): (req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>) => ModelResponse | null {
+  const manifestBody = JSON.stringify(registry.manifest);
+  const manifestEtag = `"${sha256Hex(manifestBody)}"`;
+  const notFound = JSON.stringify(NOT_FOUND_BODY);
+
+  return (req) => {
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (!isUnderModels(pathname)) return null;
+    const ifNoneMatch = req.headers['if-none-match'];
+    const fresh = (etag: string) =>
+      ifNoneMatch?.split(',').some((tag) => ['*', etag].includes(tag.trim().replace(/^W\//, '')));
+
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (pathname === MANIFEST_PATH) {
+        const headers = { 'cache-control': 'no-cache', etag: manifestEtag };
+        if (fresh(manifestEtag)) return { kind: 'empty', status: 304, headers };
+        return jsonResponse(200, headers, manifestBody);
+      }
+      const file = lookup(registry, pathname);
+      if (file) {
+        const headers = { 'cache-control': IMMUTABLE, etag: `"${file.sha256}"` };
+        if (fresh(headers.etag)) return { kind: 'empty', status: 304, headers };
+        return {
+          kind: 'file',
+          status: 200,
+          file,
+          headers: {
+            ...headers,
+            'content-type': CONTENT_TYPES[extname(file.path)] ?? 'application/octet-stream',
+            'content-length': String(file.bytes),
+          },
+        };
+      }
+    }
+    return jsonResponse(404, { 'cache-control': 'no-cache' }, notFound);
+  };
+}
+
+function jsonResponse(status: 200 | 404, headers: Headers, body: string): ModelResponse {
+  return {
+    kind: 'text',
+    status,
+    headers: {
+      ...headers,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+    },
+    body,
+  };
+}
+
+/** `/models/<id>/<version>/<file>`; each segment decoded once, then matched exactly. */
+function lookup(registry: ModelRegistry, pathname: string): ServedFile | null {
+  const segments = pathname.split('/');
+  if (segments.length !== 5) return null;
+  try {
+    const [, , id, version, path] = segments.map(decodeURIComponent);
+    return registry.findFile(id ?? '', version ?? '', path ?? '');
+  } catch {
+    return null; // malformed %-encoding
+  }
+}
+
+/**
+ * Opens a served file and checks it still has the size the manifest announced: a model
+ * replaced on disk while the server runs must not be sent under the old version's URL.
+ */
+export async function openModelFile(file: ServedFile): Promise<ReadStream> {
+  const handle = await open(file.absolutePath, 'r');
+  const { size } = await handle.stat();
+  if (size !== file.bytes) {
+    await handle.close();
+    throw new Error(`${file.absolutePath} changed on disk since start-up; restart the server`);
+  }
+  return handle.createReadStream();
+}

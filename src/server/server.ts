@@ -1,0 +1,62 @@
+import { buildApp } from './app';
+import { loadConfig } from './config';
+import { loadModelRegistry, type ModelRegistry } from './model-registry';
+
+/** In-flight model downloads get this long to finish after SIGINT/SIGTERM. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+const IDLE_SWEEP_MS = 200;
+
+const parsed = loadConfig();
+if (!parsed.ok) {
+  console.error(`Invalid environment:\n${parsed.reason}`);
+  process.exit(1);
+}
+const { config } = parsed;
+
+let registry: ModelRegistry;
+try {
+  registry = await loadModelRegistry(config.modelsDir);
+} catch (error) {
+  const reason = error instanceof Error ? error.message : String(error);
+  console.error(`Cannot load the models (MODELS_DIR=${config.modelsDir}): ${reason}`);
+  process.exit(1);
+}
+
+const app = buildApp(config, { registry });
+
+try {
+  await app.listen({ port: config.port, host: config.host });
+} catch (error) {
+  app.log.fatal({ err: error }, 'cannot listen');
+  process.exit(1);
+}
+
+const address = app.server.address();
+const port = typeof address === 'object' && address ? address.port : config.port;
+const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
+app.log.info(
+  `Serving http://${host}:${port}/ (${registry.manifest.models.length} models from ${config.modelsDir})`,
+);
+
+let closing = false;
+function shutdown(signal: NodeJS.Signals): void {
+  if (closing) process.exit(1); // a second signal: stop waiting
+  closing = true;
+  app.log.info({ signal }, 'shutting down after in-flight requests');
+  setTimeout(() => {
+    app.log.error('in-flight requests did not finish in time');
+    process.exit(1);
+  }, SHUTDOWN_TIMEOUT_MS).unref();
+  // close() drops only the keep-alive connections idle at that moment; one whose download
+  // ends later would otherwise hold the process until its keep-alive timeout.
+  setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS).unref();
+  app.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      app.log.error({ err: error }, 'error while closing');
+      process.exit(1);
+    },
+  );
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

@@ -1,0 +1,77 @@
+import { fail, ok, type Result, type WarningCode } from '../core/errors';
+import { decodeSize, fitWithin } from '../core/image-geometry';
+import { validateImageBytes } from '../core/image-validation';
+import type { RgbaImage } from '../model/preprocess';
+import type { ImageSource } from './protocol';
+
+/** Long side of the thumbnail kept for the results grid and the history. */
+const THUMBNAIL_MAX_SIDE_PX = 160;
+const THUMBNAIL_JPEG_QUALITY = 0.8;
+
+export interface DecodedPhoto {
+  image: RgbaImage;
+  width: number;
+  height: number;
+  warnings: WarningCode[];
+  thumbnail: Blob | null;
+}
+
+/**
+ * Browser decoding: validate the bytes, decode with EXIF orientation applied, and read
+ * RGBA pixels at the shared decode size. The bitmap is always closed, success or not.
+ */
+export async function decodePhoto(
+  source: ImageSource,
+  inputSize: number,
+): Promise<Result<DecodedPhoto>> {
+  let warnings: WarningCode[] = [];
+  let bitmap: ImageBitmap;
+  if (source.kind === 'blob') {
+    const checked = validateImageBytes(new Uint8Array(await source.blob.arrayBuffer()));
+    if (!checked.ok) return checked;
+    warnings = checked.value.warnings;
+    try {
+      bitmap = await createImageBitmap(source.blob, { imageOrientation: 'from-image' });
+    } catch (error) {
+      return fail('DECODE_FAILED', String(error));
+    }
+  } else {
+    bitmap = source.bitmap;
+  }
+
+  try {
+    const { width, height } = bitmap;
+    if (width === 0 || height === 0) return fail('DECODE_FAILED', 'zero-sized image');
+    const target = decodeSize({ width, height }, inputSize);
+    const canvas = new OffscreenCanvas(target.width, target.height);
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    if (context === null) return fail('DECODE_FAILED', 'no 2D canvas in this worker');
+    context.imageSmoothingEnabled = true;
+    context.imageSmoothingQuality = 'high';
+    context.drawImage(bitmap, 0, 0, target.width, target.height);
+    const pixels = context.getImageData(0, 0, target.width, target.height).data;
+    return ok({
+      image: { data: pixels, width: target.width, height: target.height },
+      width,
+      height,
+      warnings,
+      thumbnail: await makeThumbnail(canvas),
+    });
+  } finally {
+    bitmap.close();
+  }
+}
+
+async function makeThumbnail(source: OffscreenCanvas): Promise<Blob | null> {
+  const size = fitWithin(source, THUMBNAIL_MAX_SIDE_PX);
+  const canvas = new OffscreenCanvas(size.width, size.height);
+  const context = canvas.getContext('2d');
+  if (context === null) return null;
+  context.imageSmoothingQuality = 'high';
+  context.drawImage(source, 0, 0, size.width, size.height);
+  try {
+    return await canvas.convertToBlob({ type: 'image/jpeg', quality: THUMBNAIL_JPEG_QUALITY });
+  } catch {
+    return null;
+  }
+}
