@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { AppError } from '../core/errors';
+import { appError, type AppError } from '../core/errors';
 import type { PreparedPhoto } from '../model/engine';
 import { decodePhotoBytes } from './decode-node';
 import type { NodeModel } from './node-model';
@@ -9,6 +9,12 @@ import type { NodeModel } from './node-model';
 export type ClassifyLine =
   | { file: string; model: string; top: { label: string; probability: number }[]; ms: number }
   | { file: string; error: { code: string; message: string } };
+
+/**
+ * In a folder walk only these are taken (HEIC and TIFF too, so they get their message);
+ * survey folders also hold spreadsheets and notes. A file named explicitly is always tried.
+ */
+const PHOTO_EXTENSION = /\.(jpe?g|jpe|jfif|png|gif|webp|bmp|dib|avif|heic|heif|tiff?)$/i;
 
 /** Files in the order given; folders expand recursively, entries sorted by name. */
 export async function expandPaths(paths: string[]): Promise<string[]> {
@@ -23,7 +29,7 @@ export async function expandPaths(paths: string[]): Promise<string[]> {
       for (const entry of names) {
         const child = path.join(given, entry.name);
         if (entry.isDirectory()) files.push(...(await expandPaths([child])));
-        else if (entry.isFile()) files.push(child);
+        else if (entry.isFile() && PHOTO_EXTENSION.test(entry.name)) files.push(child);
       }
     } else {
       files.push(given); // missing files are reported on their own line
@@ -62,7 +68,7 @@ export async function classifyFiles(
     for (const file of chunk) {
       const bytes = await readFile(file).catch(() => null);
       if (bytes === null) {
-        prepared.push({ code: 'FETCH_FAILED', message: 'The file could not be read.' });
+        prepared.push(appError('FILE_UNREADABLE'));
         continue;
       }
       const decoded = await decodePhotoBytes(new Uint8Array(bytes), size);

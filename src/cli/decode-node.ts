@@ -1,7 +1,12 @@
 import sharp from 'sharp';
+import { decodeBmp } from '../core/bmp-decode';
 import { fail, ok, type Result } from '../core/errors';
 import { decodeSize } from '../core/image-geometry';
-import { DEFAULT_IMAGE_LIMITS, validateImageBytes } from '../core/image-validation';
+import {
+  DEFAULT_IMAGE_LIMITS,
+  validateImageBytes,
+  type DecodableFormat,
+} from '../core/image-validation';
 import type { PreparedPhoto } from '../model/engine';
 
 /**
@@ -17,12 +22,9 @@ export async function decodePhotoBytes(
   const checked = validateImageBytes(bytes);
   if (!checked.ok) return checked;
   try {
-    // failOn 'none': a cut-off JPEG decodes partially, as browsers do (it carries a warning).
-    const image = sharp(bytes, {
-      failOn: 'none',
-      animated: false,
-      limitInputPixels: DEFAULT_IMAGE_LIMITS.maxPixels,
-    });
+    const opened = openImage(bytes, checked.value.format);
+    if (!opened.ok) return opened;
+    const image = opened.value;
     const meta = await image.metadata();
     const oriented = meta.autoOrient ?? { width: meta.width ?? 0, height: meta.height ?? 0 };
     if (oriented.width === 0 || oriented.height === 0)
@@ -57,4 +59,25 @@ export async function decodePhotoBytes(
       error instanceof Error ? error.message.split('\n')[0] : String(error),
     );
   }
+}
+
+/**
+ * libvips has no BMP loader, while every browser decodes BMP: the shared core decoder
+ * fills the gap, and its RGBA goes through the same sharp pipeline as raw pixels.
+ */
+function openImage(bytes: Uint8Array, format: DecodableFormat): Result<ReturnType<typeof sharp>> {
+  if (format === 'bmp') {
+    const bmp = decodeBmp(bytes, { maxPixels: DEFAULT_IMAGE_LIMITS.maxPixels });
+    if (!bmp.ok) return bmp;
+    const { data, width, height } = bmp.value;
+    return ok(sharp(data, { raw: { width, height, channels: 4 } }));
+  }
+  // failOn 'none': a cut-off JPEG decodes partially, as browsers do (it carries a warning).
+  return ok(
+    sharp(bytes, {
+      failOn: 'none',
+      animated: false,
+      limitInputPixels: DEFAULT_IMAGE_LIMITS.maxPixels,
+    }),
+  );
 }

@@ -12,6 +12,7 @@ export const ERROR_MESSAGES = {
   TOO_LARGE: 'The file is too large.',
   TOO_MANY_PIXELS: 'The image has too many pixels to process safely.',
   FETCH_FAILED: 'The image could not be downloaded.',
+  FILE_UNREADABLE: 'The file could not be read (is it missing, or not readable?).',
   CORS_BLOCKED:
     'The website hosting this image does not allow other sites to read it. Save the image and choose the file instead.',
   INVALID_URL: 'That is not a valid image address.',

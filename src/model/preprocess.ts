@@ -29,7 +29,9 @@ export function toModelInput(image: RgbaImage, spec: InputSpec): tf.Tensor3D {
   }
   return tf.tidy(() => {
     const rgba = tf.tensor3d(
-      image.data instanceof Uint8Array ? image.data : new Uint8Array(image.data.buffer),
+      image.data instanceof Uint8Array
+        ? image.data
+        : new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength),
       [image.height, image.width, 4],
       'int32',
     );

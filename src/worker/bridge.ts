@@ -69,18 +69,27 @@ export function createInferenceBridge(
   /** Replayed into a restarted worker so a crash does not leave it without a model. */
   let lastLoad: { entry: ModelEntry; backends: BackendName[] } | null = null;
 
-  function crash(detail: string) {
+  /** Ends the current worker and settles every pending call with `reason`. */
+  function stop(reason: Result<never>) {
     worker?.terminate();
     worker = null;
     const settled = [...calls.values()];
     calls.clear();
-    for (const call of settled) call.settle(fail('WORKER_CRASHED', detail));
+    for (const call of settled) call.settle(reason);
   }
 
-  function ensureWorker(): Worker {
+  function crash(detail: string) {
+    stop(fail('WORKER_CRASHED', detail));
+  }
+
+  /** `replay` is false for a `load`, which is about to load a model anyway. */
+  function ensureWorker(replay: boolean): Worker {
     if (worker !== null) return worker;
     const started = createWorker();
+    // A worker that was already replaced must not settle or crash the new one's calls.
+    const current = () => worker === started;
     started.addEventListener('message', (event: MessageEvent<WorkerEvent>) => {
+      if (!current()) return;
       const message = event.data;
       const call = calls.get(message.requestId);
       if (call === undefined) return; // cancelled: late events are dropped
@@ -93,11 +102,13 @@ export function createInferenceBridge(
     });
     started.addEventListener('error', (event) => {
       event.preventDefault();
-      crash(event.message || 'worker error');
+      if (current()) crash(event.message || 'worker error');
     });
-    started.addEventListener('messageerror', () => crash('message could not be deserialised'));
+    started.addEventListener('messageerror', () => {
+      if (current()) crash('message could not be deserialised');
+    });
     worker = started;
-    if (lastLoad !== null) {
+    if (replay && lastLoad !== null) {
       // Calls sent after this one queue behind it inside the worker.
       const id = nextId++;
       started.postMessage({ type: 'load', requestId: id, ...lastLoad } satisfies WorkerRequest);
@@ -109,15 +120,20 @@ export function createInferenceBridge(
     request: RequestOf<T>,
     options: { onEvent?: (event: WorkerEvent) => void; transfer?: Transferable[] } = {},
   ): { id: number; promise: Promise<Result<ReplyTypes[T]>> } {
-    const target = ensureWorker();
+    const target = ensureWorker(request.type !== 'load');
     const id = nextId++;
+    let settle: (result: Result<unknown>) => void = () => {};
     const promise = new Promise<Result<ReplyTypes[T]>>((resolve) => {
-      calls.set(id, {
-        settle: (result) => resolve(result as Result<ReplyTypes[T]>),
-        onEvent: options.onEvent,
-      });
+      settle = (result) => resolve(result as Result<ReplyTypes[T]>);
     });
-    target.postMessage({ ...request, requestId: id } as WorkerRequest, options.transfer ?? []);
+    calls.set(id, { settle, onEvent: options.onEvent });
+    try {
+      target.postMessage({ ...request, requestId: id } as WorkerRequest, options.transfer ?? []);
+    } catch (error) {
+      // e.g. a DataCloneError for a detached bitmap: fail this call, never throw or hang.
+      calls.delete(id);
+      settle(fail('INFERENCE_FAILED', String(error)));
+    }
     return { id, promise };
   }
 
@@ -159,7 +175,10 @@ export function createInferenceBridge(
     },
 
     setBackend(backend) {
-      if (lastLoad !== null) lastLoad = { ...lastLoad, backends: [backend, ...lastLoad.backends] };
+      if (lastLoad !== null) {
+        const others = lastLoad.backends.filter((b) => b !== backend);
+        lastLoad = { ...lastLoad, backends: [backend, ...others] };
+      }
       return call<'set-backend'>({ type: 'set-backend', backend }).promise;
     },
 
@@ -178,8 +197,8 @@ export function createInferenceBridge(
     busy: () => calls.size,
 
     terminate() {
-      crash('terminated');
       lastLoad = null;
+      stop(fail('CANCELLED', 'terminated'));
     },
   };
 }

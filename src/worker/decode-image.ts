@@ -1,6 +1,6 @@
 import { fail, ok, type Result, type WarningCode } from '../core/errors';
 import { decodeSize, fitWithin } from '../core/image-geometry';
-import { validateImageBytes } from '../core/image-validation';
+import { validateImageBytes, type ValidImage } from '../core/image-validation';
 import type { RgbaImage } from '../model/preprocess';
 import type { ImageSource } from './protocol';
 
@@ -31,7 +31,9 @@ export async function decodePhoto(
     if (!checked.ok) return checked;
     warnings = checked.value.warnings;
     try {
-      bitmap = await createImageBitmap(source.blob, { imageOrientation: 'from-image' });
+      bitmap = await createImageBitmap(decodableBlob(source.blob, checked.value), {
+        imageOrientation: 'from-image',
+      });
     } catch (error) {
       return fail('DECODE_FAILED', String(error));
     }
@@ -60,6 +62,16 @@ export async function decodePhoto(
   } finally {
     bitmap.close();
   }
+}
+
+/**
+ * Chromium's createImageBitmap refuses a JPEG cut off inside its scan data, although an
+ * <img> shows the part that arrived. Closing the stream with an end-of-image marker lets
+ * the decoder finish, grey below the cut, as image viewers do (the result carries a warning).
+ */
+function decodableBlob(blob: Blob, image: ValidImage): Blob {
+  if (image.format !== 'jpeg' || !image.warnings.includes('PARTIAL_IMAGE')) return blob;
+  return new Blob([blob, new Uint8Array([0xff, 0xd9])], { type: 'image/jpeg' });
 }
 
 async function makeThumbnail(source: OffscreenCanvas): Promise<Blob | null> {

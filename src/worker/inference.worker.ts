@@ -1,10 +1,10 @@
 /// <reference lib="webworker" />
-import { fail, ok, type Result } from '../core/errors';
+import { fail, ok, type ErrorCode, type Result } from '../core/errors';
 import { activateBrowserBackend, probeBackends } from './browser-backends';
-import { decodePhoto } from './decode-image';
+import { decodePhoto, type DecodedPhoto } from './decode-image';
 import { createEngine, type PreparedPhoto } from '../model/engine';
 import { httpFileReader } from './model-files';
-import type { ClassifyItem, WorkerEvent, WorkerRequest } from './protocol';
+import type { Classification, ClassifyItem, WorkerEvent, WorkerRequest } from './protocol';
 
 /**
  * The inference worker: a message loop around the engine. Work that touches the model
@@ -25,12 +25,18 @@ interface PendingItem {
   requestId: number;
   item: ClassifyItem;
   topK: number;
+  /** Photos only run in the drain of their epoch, so never before earlier model work. */
+  epoch: number;
+  answered?: boolean;
 }
 
 const pending: PendingItem[] = [];
 const remainingPerRequest = new Map<number, number>();
 let serial: Promise<void> = Promise.resolve();
-let drainScheduled = false;
+/** Bumped whenever model work (load, backend switch, benchmark) is queued. */
+let epoch = 0;
+/** The epoch of the drain that is queued or running, if any. */
+let drainEpoch: number | null = null;
 
 function post(event: WorkerEvent) {
   self.postMessage(event);
@@ -40,84 +46,121 @@ function reply(requestId: number, result: Result<unknown>) {
   post({ type: 'reply', requestId, result });
 }
 
-/** Model work runs one job at a time, in arrival order. */
-function exclusive(job: () => Promise<void>) {
-  serial = serial.then(job, job);
+function logFailure(error: unknown) {
+  console.error('inference worker: job failed', error);
+}
+
+/**
+ * Model work runs one job at a time, in arrival order. A job that throws answers through
+ * `onError`, and the chain always resolves so the next job still runs.
+ */
+function exclusive(job: () => Promise<void>, onError: (error: unknown) => void = logFailure) {
+  serial = serial.then(job).catch(onError).catch(logFailure);
+}
+
+/** Model work queued behind the photos received so far; photos sent later wait for it. */
+function modelWork(requestId: number, onThrow: ErrorCode, job: () => Promise<void>) {
+  epoch++;
+  exclusive(job, (error) => reply(requestId, fail(onThrow, String(error))));
 }
 
 function closeSource(item: ClassifyItem) {
   if (item.source.kind === 'bitmap') item.source.bitmap.close();
 }
 
-function itemDone(requestId: number) {
-  const left = (remainingPerRequest.get(requestId) ?? 1) - 1;
-  if (left > 0) {
-    remainingPerRequest.set(requestId, left);
+/** Answers one photo once, unless its request was cancelled (the bridge settled it). */
+function finishItem(p: PendingItem, result: Result<Classification>) {
+  if (p.answered) return;
+  p.answered = true;
+  const left = remainingPerRequest.get(p.requestId);
+  if (left === undefined) return;
+  post({ type: 'item', requestId: p.requestId, itemId: p.item.itemId, result });
+  if (left > 1) {
+    remainingPerRequest.set(p.requestId, left - 1);
     return;
   }
-  remainingPerRequest.delete(requestId);
-  reply(requestId, ok({ completed: true }));
+  remainingPerRequest.delete(p.requestId);
+  reply(p.requestId, ok({ completed: true }));
 }
 
-async function drain() {
-  drainScheduled = false;
-  while (pending.length > 0) {
-    const size = engine.inputSize();
-    const batch = pending.splice(0, MAX_MICRO_BATCH);
-    if (size === null) {
-      for (const p of batch) {
-        closeSource(p.item);
-        post({
-          type: 'item',
-          requestId: p.requestId,
-          itemId: p.item.itemId,
-          result: fail('MODEL_LOAD_FAILED', 'no model loaded'),
-        });
-        itemDone(p.requestId);
-      }
+async function runBatch(batch: PendingItem[], size: number) {
+  const ready: { p: PendingItem; photo: PreparedPhoto }[] = [];
+  for (const p of batch) {
+    if (!remainingPerRequest.has(p.requestId)) {
+      closeSource(p.item); // cancelled while queued
       continue;
     }
-    const ready: { p: PendingItem; photo: PreparedPhoto }[] = [];
-    for (const p of batch) {
-      if (!remainingPerRequest.has(p.requestId)) {
-        closeSource(p.item); // cancelled while queued
-        continue;
-      }
-      const started = performance.now();
-      const decoded = await decodePhoto(p.item.source, size);
-      if (!decoded.ok) {
-        post({ type: 'item', requestId: p.requestId, itemId: p.item.itemId, result: decoded });
-        itemDone(p.requestId);
-        continue;
-      }
-      ready.push({ p, photo: { ...decoded.value, decodeMs: performance.now() - started } });
+    const started = performance.now();
+    let decoded: Result<DecodedPhoto>;
+    try {
+      decoded = await decodePhoto(p.item.source, size);
+    } catch (error) {
+      closeSource(p.item);
+      decoded = fail('DECODE_FAILED', String(error));
     }
-    const live = ready.filter((r) => remainingPerRequest.has(r.p.requestId));
-    if (live.length === 0) continue;
-    const k = Math.max(...live.map((r) => r.p.topK));
-    const results = await engine.classify(
-      live.map((r) => r.photo),
-      k,
-    );
-    for (const [i, { p }] of live.entries()) {
-      const result = results.ok ? ok(results.value[i]!) : results;
-      post({ type: 'item', requestId: p.requestId, itemId: p.item.itemId, result });
-      itemDone(p.requestId);
+    if (decoded.ok) {
+      ready.push({ p, photo: { ...decoded.value, decodeMs: performance.now() - started } });
+    } else finishItem(p, decoded);
+  }
+  // Requests cancelled while their photos were decoding get no inference.
+  const live = ready.filter((r) => remainingPerRequest.has(r.p.requestId));
+  if (live.length === 0) return;
+  const k = Math.max(...live.map((r) => r.p.topK));
+  const results = await engine.classify(
+    live.map((r) => r.photo),
+    k,
+  );
+  for (const [i, { p }] of live.entries()) {
+    if (!results.ok) finishItem(p, results);
+    else finishItem(p, i in results.value ? ok(results.value[i]!) : fail('INFERENCE_FAILED'));
+  }
+}
+
+/** Classifies the queued photos of `ownEpoch`, including any that arrive while it runs. */
+async function drain(ownEpoch: number) {
+  while (pending[0]?.epoch === ownEpoch) {
+    const batch: PendingItem[] = [];
+    while (batch.length < MAX_MICRO_BATCH && pending[0]?.epoch === ownEpoch) {
+      batch.push(pending.shift()!);
+    }
+    try {
+      const size = engine.inputSize();
+      if (size === null) {
+        for (const p of batch) {
+          closeSource(p.item);
+          finishItem(p, fail('MODEL_LOAD_FAILED', 'no model loaded'));
+        }
+      } else {
+        await runBatch(batch, size);
+      }
+    } catch (error) {
+      // One bad photo or an engine fault fails this batch, never the queue.
+      for (const p of batch) {
+        closeSource(p.item);
+        finishItem(p, fail('INFERENCE_FAILED', String(error)));
+      }
     }
   }
 }
 
 function scheduleDrain() {
-  if (drainScheduled) return;
-  drainScheduled = true;
-  exclusive(drain);
+  if (drainEpoch === epoch) return; // the queued or running drain will take these photos
+  const ownEpoch = epoch;
+  drainEpoch = ownEpoch;
+  exclusive(async () => {
+    try {
+      await drain(ownEpoch);
+    } finally {
+      if (drainEpoch === ownEpoch) drainEpoch = null;
+    }
+  });
 }
 
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const message = event.data;
   switch (message.type) {
     case 'load':
-      exclusive(async () => {
+      modelWork(message.requestId, 'MODEL_LOAD_FAILED', async () => {
         const result = await engine.load(message.entry, message.backends, (progress) =>
           post({ type: 'progress', requestId: message.requestId, ...progress }),
         );
@@ -125,10 +168,12 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       });
       break;
     case 'set-backend':
-      exclusive(async () => reply(message.requestId, await engine.switchBackend(message.backend)));
+      modelWork(message.requestId, 'BACKEND_UNAVAILABLE', async () =>
+        reply(message.requestId, await engine.switchBackend(message.backend)),
+      );
       break;
     case 'benchmark':
-      exclusive(async () => {
+      modelWork(message.requestId, 'INFERENCE_FAILED', async () => {
         const result = await engine.benchmark(message.runs, message.batchSize, message.dropAboveMs);
         reply(
           message.requestId,
@@ -145,7 +190,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       }
       remainingPerRequest.set(message.requestId, message.items.length);
       for (const item of message.items) {
-        pending.push({ requestId: message.requestId, item, topK: message.topK });
+        pending.push({ requestId: message.requestId, item, topK: message.topK, epoch });
       }
       scheduleDrain();
       break;
@@ -160,7 +205,10 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       break;
     }
     case 'available-backends':
-      void probeBackends().then((list) => reply(message.requestId, ok(list)));
+      probeBackends().then(
+        (list) => reply(message.requestId, ok(list)),
+        (error) => reply(message.requestId, fail('BACKEND_UNAVAILABLE', String(error))),
+      );
       break;
     case 'stats':
       reply(message.requestId, ok({ backend: engine.backend(), numTensors: engine.numTensors() }));

@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import { filesFromList } from '../input/collect-files';
+import { filesFromFolderInput, filesFromList } from '../input/collect-files';
 import { takeAddress, takeFiles } from '../services/intake';
 import { useUiStore } from '../stores/ui-store';
 
@@ -32,6 +32,20 @@ export function PhotoInputs() {
               const startedAt = performance.now();
               takeFiles(filesFromList(event.currentTarget.files), startedAt);
               event.currentTarget.value = ''; // choosing the same photo again still fires
+            }}
+          />
+        </label>
+        <label className="button">
+          Choose folder
+          <input
+            type="file"
+            multiple
+            className="visually-hidden"
+            {...{ webkitdirectory: '' }}
+            onChange={(event) => {
+              const startedAt = performance.now();
+              takeFiles(filesFromFolderInput(event.currentTarget.files), startedAt);
+              event.currentTarget.value = '';
             }}
           />
         </label>
@@ -70,7 +84,7 @@ export function PhotoInputs() {
             onChange={(event) => setAddress(event.target.value)}
           />
           <button type="submit" className="button">
-            Identify
+            Fetch and identify
           </button>
         </div>
       </form>

@@ -32,7 +32,13 @@ export function ResultPanel() {
       )}
       {current.state === 'working' && <p>Identifying {current.name}…</p>}
       {current.state === 'error' && (
-        <div className="error" role="alert" data-testid="error" data-code={current.error.code}>
+        <div
+          className="error"
+          role="alert"
+          data-testid="error"
+          data-code={current.error.code}
+          data-file={current.name}
+        >
           <p>
             <b>{current.name}</b>: {current.error.message}
           </p>
@@ -44,6 +50,7 @@ export function ResultPanel() {
       {current.state === 'done' && (
         <div
           data-testid="result"
+          data-file={current.name}
           data-kind={current.result.answer.kind}
           data-total-ms={current.totalMs === null ? undefined : current.totalMs.toFixed(1)}
         >

@@ -14,6 +14,19 @@ export function filesFromList(list: FileList | null | undefined): File[] {
   return list ? Array.from(list) : [];
 }
 
+/** A chosen folder arrives flat, in no promised order: sort by path, skip non-photos. */
+export function filesFromFolderInput(list: FileList | null | undefined): File[] {
+  return filesFromList(list)
+    .filter(looksLikePhoto)
+    .sort((a, b) =>
+      a.webkitRelativePath < b.webkitRelativePath
+        ? -1
+        : a.webkitRelativePath > b.webkitRelativePath
+          ? 1
+          : 0,
+    );
+}
+
 export async function filesFromDataTransfer(data: DataTransfer): Promise<File[]> {
   const entries = Array.from(data.items)
     .filter((item) => item.kind === 'file')

@@ -1,0 +1,313 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_MESSAGES, isErrorCode } from '../core/errors';
+import { splitLabelLines } from '../core/labels';
+import { loadModelRegistry } from '../server/model-registry';
+import { classifyFiles, expandPaths, type ClassifyLine } from './classify-files';
+import { openNodeModel, type NodeModel } from './node-model';
+
+/**
+ * `npm run classify` on the real models and photos: accuracy in-process through the same
+ * code the command runs, the output contract through one real run of the command.
+ */
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SHARED = path.resolve(PROJECT_ROOT, '../shared');
+const MODELS_DIR = path.join(SHARED, 'models');
+const DATA_DIR = path.join(SHARED, 'data');
+const ANIMALS_DIR = path.join(DATA_DIR, 'imagenet-animals');
+const ODD_DIR = path.join(DATA_DIR, 'odd-inputs');
+
+/** Below the model card's reference (0.894 / 0.977) by a margin for decoder differences. */
+const MIN_TOP1 = 0.87;
+const MIN_TOP5 = 0.96;
+
+let imagenet: NodeModel;
+let imagenetLabels: string[];
+
+beforeAll(async () => {
+  const opened = await openNodeModel(MODELS_DIR, 'imagenet-mobilenet-v2');
+  if (!opened.ok) throw new Error(`${opened.error.message} ${opened.error.detail}`);
+  imagenet = opened.value;
+  imagenetLabels = await labelLines('imagenet-mobilenet-v2');
+});
+
+async function labelLines(modelId: string): Promise<string[]> {
+  return splitLabelLines(await readFile(path.join(MODELS_DIR, modelId, 'labels.txt'), 'utf8'));
+}
+
+/** Minimal RFC 4180 reader: the data sets quote fields that hold commas. */
+async function readCsv(file: string): Promise<Record<string, string>[]> {
+  const text = await readFile(file, 'utf8');
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') field += text[++i];
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      rows.push([...row, field.replace(/\r$/, '')]);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) rows.push([...row, field]);
+  const [header, ...records] = rows;
+  return records.map((record) => Object.fromEntries(header!.map((name, i) => [name, record[i]!])));
+}
+
+async function classify(files: string[], model: NodeModel, topK = 5) {
+  const lines: ClassifyLine[] = [];
+  const counts = await classifyFiles(files, model, { topK, batchSize: 8 }, (line) => {
+    lines.push(line);
+  });
+  return { lines, ...counts };
+}
+
+function topLabels(line: ClassifyLine | undefined): string[] {
+  if (line === undefined || 'error' in line) {
+    throw new Error(`not classified: ${JSON.stringify(line)}`);
+  }
+  return line.top.map((p) => p.label);
+}
+
+describe('accuracy on imagenet-animals (398 photos, one per ImageNet animal class)', () => {
+  it(`reaches top-1 >= ${MIN_TOP1} and top-5 >= ${MIN_TOP5}`, async () => {
+    const rows = await readCsv(path.join(ANIMALS_DIR, 'labels.csv'));
+    expect(rows).toHaveLength(398);
+    const files = rows.map((row) => path.join(ANIMALS_DIR, row.file!));
+
+    const started = performance.now();
+    const { lines, classified, failed } = await classify(files, imagenet);
+    const seconds = (performance.now() - started) / 1000;
+    expect({ classified, failed }).toEqual({ classified: 398, failed: 0 });
+    expect(lines.map((line) => line.file)).toEqual(files);
+
+    let top1 = 0;
+    let top5 = 0;
+    for (const [i, row] of rows.entries()) {
+      // ImageNet index i is output i + 1 (output 0 is "background"), label line i + 1.
+      // Lines identify classes, so ImageNet's two "crane" lines (bird, machine) count alike.
+      const expected = new Set(row.imagenet_indices!.split(' ').map((n) => imagenetLabels[+n + 1]));
+      const predicted = topLabels(lines[i]);
+      if (expected.has(predicted[0]!)) top1++;
+      if (predicted.some((label) => expected.has(label))) top5++;
+    }
+    const top1Rate = top1 / rows.length;
+    const top5Rate = top5 / rows.length;
+    console.info(
+      `imagenet-animals: top-1 ${top1Rate.toFixed(3)} (${top1}/${rows.length}), ` +
+        `top-5 ${top5Rate.toFixed(3)} (${top5}/${rows.length}), ` +
+        `${((seconds * 1000) / rows.length).toFixed(0)} ms per photo`,
+    );
+    expect(top1Rate).toBeGreaterThanOrEqual(MIN_TOP1);
+    expect(top5Rate).toBeGreaterThanOrEqual(MIN_TOP5);
+  });
+});
+
+describe('npm run classify (a real run of the command)', () => {
+  it('prints one contract line per input, in order, goes on after bad files, exits 1', async () => {
+    const bird = path.join(
+      DATA_DIR,
+      'birds-cub/American_Goldfinch/American_Goldfinch_0017_32272.jpg',
+    );
+    const missing = path.join(DATA_DIR, 'birds-cub/no-such-photo.jpg');
+    const empty = '../shared/data/odd-inputs/zero_bytes.jpg'; // relative, as a user types it
+    const args = ['--model', 'inat-birds-mobilenet-v2', '--top', '3', bird, missing, empty];
+    const run = await npm(['run', '-s', 'classify', '--', ...args]);
+
+    expect(run.exitCode, run.stderr).toBe(1);
+    expect(run.stderr).toContain('classified 1, failed 2');
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    const [ok, notFound, zero] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+
+    // {"file","model":"ID@VERSION","top":[{"label","probability"}],"ms"}
+    const registry = await loadModelRegistry(MODELS_DIR);
+    const entry = registry.manifest.models.find((m) => m.id === 'inat-birds-mobilenet-v2')!;
+    expect(Object.keys(ok!).sort()).toEqual(['file', 'model', 'ms', 'top']);
+    expect(ok!.file).toBe(bird);
+    expect(ok!.model).toBe(`inat-birds-mobilenet-v2@${entry.version}`);
+    expect(typeof ok!.ms).toBe('number');
+    expect(ok!.ms).toBeGreaterThan(0);
+    const top = ok!.top as { label: string; probability: number }[];
+    expect(top).toHaveLength(3);
+    const birdLabels = new Set(await labelLines('inat-birds-mobilenet-v2'));
+    for (const prediction of top) {
+      expect(Object.keys(prediction).sort()).toEqual(['label', 'probability']);
+      expect(birdLabels.has(prediction.label), prediction.label).toBe(true);
+      expect(prediction.probability).toBeGreaterThanOrEqual(0);
+      expect(prediction.probability).toBeLessThanOrEqual(1);
+    }
+    const probabilities = top.map((p) => p.probability);
+    expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
+    expect(top[0]!.label).toBe('Spinus tristis (American Goldfinch)');
+
+    // {"file","error":{"code","message"}}
+    for (const [line, file, code] of [
+      [notFound, missing, 'FILE_UNREADABLE'],
+      [zero, empty, 'EMPTY_FILE'],
+    ] as const) {
+      expect(Object.keys(line!).sort()).toEqual(['error', 'file']);
+      expect(line!.file).toBe(file);
+      const error = line!.error as Record<string, unknown>;
+      expect(Object.keys(error).sort()).toEqual(['code', 'message']);
+      expect(error.code).toBe(code);
+      expect(typeof error.message).toBe('string');
+      expect((error.message as string).length).toBeGreaterThan(0);
+    }
+    expect((zero!.error as { message: string }).message).toBe(ERROR_MESSAGES.EMPTY_FILE);
+  });
+});
+
+function npm(args: string[]): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
+  });
+}
+
+describe('folder arguments', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'classify-folders-'));
+    const names = ['b.jpg', 'C.jpg', 'a/2.jpg', 'a/10.jpg', 'a/sub/z.jpg', '.hidden.jpg'];
+    for (const file of [...names, 'notes.txt', 'a/labels.csv', 'noextension']) {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+      await writeFile(path.join(dir, file), '');
+    }
+    await mkdir(path.join(dir, '.git'));
+    await writeFile(path.join(dir, '.git/x.jpg'), '');
+    await mkdir(path.join(dir, 'empty'));
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('expand recursively, sorted by name at each level, skipping hidden entries and non-photos', async () => {
+    const expanded = await expandPaths([dir]);
+    expect(expanded.map((file) => path.relative(dir, file))).toEqual([
+      'C.jpg',
+      'a/10.jpg',
+      'a/2.jpg',
+      'a/sub/z.jpg',
+      'b.jpg',
+    ]);
+  });
+
+  it('keep the order of the arguments, and pass missing paths through to be reported', async () => {
+    const missing = path.join(dir, 'missing.jpg');
+    const expanded = await expandPaths([path.join(dir, 'b.jpg'), path.join(dir, 'a'), missing]);
+    expect(expanded.map((file) => path.relative(dir, file))).toEqual([
+      'b.jpg',
+      'a/10.jpg',
+      'a/2.jpg',
+      'a/sub/z.jpg',
+      'missing.jpg',
+    ]);
+  });
+
+  it('expand the real bird folder into every photo, species by species', async () => {
+    const birdsDir = path.join(DATA_DIR, 'birds-cub');
+    const expanded = (await expandPaths([birdsDir])).map((file) => path.relative(birdsDir, file));
+    const rows = await readCsv(path.join(birdsDir, 'labels.csv'));
+    // The folder's labels.csv is not a photo: a folder walk leaves it out.
+    expect(expanded[0]).toBe('American_Crow/American_Crow_0002_25122.jpg');
+    expect(new Set(expanded)).toEqual(new Set(rows.map((row) => row.file!)));
+    const photos = expanded.map((f) => f.split('/'));
+    const byName = ([a1, a2]: string[], [b1, b2]: string[]) =>
+      a1! < b1! ? -1 : a1! > b1! ? 1 : a2! < b2! ? -1 : a2! > b2! ? 1 : 0;
+    expect(photos).toEqual([...photos].sort(byName));
+  });
+});
+
+describe('every odd input gets its agreed outcome', () => {
+  /** What `expected` in odd-inputs/labels.csv asks of a robust app, as a CLI outcome. */
+  function agreedOutcome(row: Record<string, string>): 'classified' | string {
+    const { expected = '', kind = '' } = row;
+    if (/unsupported-format/i.test(expected)) return 'UNSUPPORTED_FORMAT';
+    if (/should fail to decode/i.test(expected)) {
+      if (/^plain ASCII text/i.test(kind)) return 'NOT_AN_IMAGE';
+      if (/^empty file/i.test(kind)) return 'EMPTY_FILE';
+      if (/headers, no scan data/i.test(kind)) return 'TRUNCATED';
+      if (/random bytes/i.test(kind)) return 'DECODE_FAILED';
+      throw new Error(`which code should ${row.file} get? ${kind}`);
+    }
+    // "decode ok", "decode first frame", "must display upright", "partial decode ...":
+    // the truncated JPEG decodes partially (with a warning), as browsers show it.
+    if (/decode|display/i.test(expected)) return 'classified';
+    throw new Error(`no agreed outcome for ${row.file}: ${expected}`);
+  }
+
+  it('classifies what decodes and refuses the rest with the right code', async () => {
+    const rows = await readCsv(path.join(ODD_DIR, 'labels.csv'));
+    expect(rows.length).toBeGreaterThanOrEqual(31);
+    const files = await expandPaths([ODD_DIR]);
+    const { lines } = await classify(files, imagenet);
+    expect(lines.map((line) => line.file)).toEqual(files);
+    const byName = new Map(lines.map((line) => [path.basename(line.file), line]));
+    expect([...byName.keys()].sort()).toEqual(rows.map((r) => r.file!).sort());
+
+    const outcomes = rows.map((row) => {
+      const line = byName.get(row.file!)!;
+      return {
+        file: row.file,
+        outcome: 'error' in line ? line.error.code : 'classified',
+        expected: agreedOutcome(row),
+      };
+    });
+    for (const { file, outcome, expected } of outcomes) expect(outcome, file).toBe(expected);
+    expect(outcomes.find((o) => o.file === 'bmp_ocelot.bmp')?.outcome).toBe('classified');
+    expect(
+      outcomes
+        .filter((o) => o.outcome !== 'classified')
+        .map((o) => o.outcome)
+        .sort(),
+    ).toEqual([
+      'DECODE_FAILED',
+      'EMPTY_FILE',
+      'NOT_AN_IMAGE',
+      'TRUNCATED',
+      'UNSUPPORTED_FORMAT',
+      'UNSUPPORTED_FORMAT',
+    ]);
+
+    for (const line of lines) {
+      if (!('error' in line)) {
+        expect(line.top).toHaveLength(5);
+        continue;
+      }
+      // The code's one user-facing message, then the detail in parentheses.
+      const { code, message } = line.error;
+      if (!isErrorCode(code)) throw new Error(`unknown error code ${code}`);
+      expect(message.startsWith(ERROR_MESSAGES[code]), message).toBe(true);
+    }
+
+    // EXIF orientation is applied: rotated copies get the upright photo's answer.
+    const upright = topLabels(byName.get('jpeg_upright_reference_domestic_dog.jpg'))[0];
+    expect(imagenetLabels.indexOf(upright!)).toBeGreaterThanOrEqual(152); // a dog breed
+    expect(imagenetLabels.indexOf(upright!)).toBeLessThanOrEqual(269);
+    for (const orientation of [3, 6, 8]) {
+      const rotated = byName.get(`jpeg_exif_orientation${orientation}_domestic_dog.jpg`);
+      expect(topLabels(rotated)[0], `orientation ${orientation}`).toBe(upright);
+    }
+  });
+});
