@@ -1,14 +1,10 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { DEFAULT_MODELS_DIR } from './src/node/shared-paths';
 import { modelsPlugin } from './src/server/vite-plugin';
 
-const root = path.dirname(fileURLToPath(import.meta.url));
-const modelsDir = path.resolve(root, process.env.MODELS_DIR ?? '../shared/models');
-
 export default defineConfig({
-  plugins: [react(), modelsPlugin(modelsDir)],
+  plugins: [react(), modelsPlugin(DEFAULT_MODELS_DIR)],
   build: {
     target: 'es2022',
     sourcemap: true,

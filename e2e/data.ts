@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { DATA_DIR, DEFAULT_MODELS_DIR as MODELS_DIR } from '../src/node/shared-paths';
 
-/** Test data is read in place from ../shared, never copied into the project. */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const DATA_DIR = path.resolve(ROOT, '../shared/data');
-export const MODELS_DIR = path.resolve(ROOT, '../shared/models');
+/** Test data is read in place from ../shared (or SHARED_DIR), never copied into the project. */
+export { DATA_DIR, MODELS_DIR };
 
 export function dataPath(...parts: string[]): string {
   return path.join(DATA_DIR, ...parts);

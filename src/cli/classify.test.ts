@@ -9,13 +9,14 @@ import { splitLabelLines } from '../core/labels';
 import { loadModelRegistry } from '../server/model-registry';
 import { classifyFiles, expandPaths, type ClassifyLine } from './classify-files';
 import { openNodeModel, type NodeModel } from './node-model';
+import { SHARED_DIR } from '../node/shared-paths';
 
 /**
  * `npm run classify` on the real models and photos: accuracy in-process through the same
  * code the command runs, the output contract through one real run of the command.
  */
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SHARED = path.resolve(PROJECT_ROOT, '../shared');
+const SHARED = SHARED_DIR;
 const MODELS_DIR = path.join(SHARED, 'models');
 const DATA_DIR = path.join(SHARED, 'data');
 const ANIMALS_DIR = path.join(DATA_DIR, 'imagenet-animals');

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../server/config';
+import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
 import { classifyFiles, expandPaths } from './classify-files';
 import { openNodeModel } from './node-model';
 
@@ -38,7 +37,7 @@ async function main(): Promise<number> {
     process.stderr.write(`--top and --batch must be positive integers\n${USAGE}\n`);
     return 2;
   }
-  const modelsDir = path.resolve(PROJECT_ROOT, process.env.MODELS_DIR ?? '../shared/models');
+  const modelsDir = DEFAULT_MODELS_DIR;
   const model = await openNodeModel(modelsDir, values.model ?? null);
   if (!model.ok) {
     process.stderr.write(`${model.error.message} ${model.error.detail ?? ''}\n`);

@@ -1,17 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeBmp } from '../core/bmp-decode';
 import { bmpFile } from '../core/bmp-decode.fixtures';
 import { decodeSize } from '../core/image-geometry';
 import { decodePhotoBytes } from './decode-node';
+import { DATA_DIR } from '../node/shared-paths';
 
 /** BMP in Node: sharp has no BMP loader, so the core decoder feeds sharp's pipeline. */
-const ODD_INPUTS = path.resolve(
-  fileURLToPath(new URL('../..', import.meta.url)),
-  '../shared/data/odd-inputs',
-);
+const ODD_INPUTS = path.join(DATA_DIR, 'odd-inputs');
 
 /** A 24-bit BMP of width × height with a horizontal red ramp, rows padded as BMP wants. */
 function rampBmp(width: number, height: number): Uint8Array {

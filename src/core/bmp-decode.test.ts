@@ -1,17 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeBmp } from './bmp-decode';
 import { bmpFile, type BmpFixture } from './bmp-decode.fixtures';
 import { bytes, u32le } from './image-sniff.fixtures';
 import { sniffImage } from './image-sniff';
+import { DATA_DIR } from '../node/shared-paths';
 
-const ODD_INPUTS = path.resolve(
-  fileURLToPath(new URL('../..', import.meta.url)),
-  '../shared/data/odd-inputs',
-);
+const ODD_INPUTS = path.join(DATA_DIR, 'odd-inputs');
 
 const RED = [255, 0, 0, 255];
 const GREEN = [0, 255, 0, 255];

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sniffImage, type ImageSniff } from './image-sniff';
 import {
@@ -31,11 +30,9 @@ import {
   webpLossless,
   webpLossy,
 } from './image-sniff.fixtures';
+import { DATA_DIR } from '../node/shared-paths';
 
-const ODD_INPUTS = path.resolve(
-  fileURLToPath(new URL('../..', import.meta.url)),
-  '../shared/data/odd-inputs',
-);
+const ODD_INPUTS = path.join(DATA_DIR, 'odd-inputs');
 const readOdd = (file: string) => new Uint8Array(readFileSync(path.join(ODD_INPUTS, file)));
 
 const markers = (b: Uint8Array) => sniffImage(b).jpeg;

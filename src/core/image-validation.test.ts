@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode, Result, WarningCode } from './errors';
 import {
@@ -27,8 +26,7 @@ import {
   type DecodableFormat,
   type ValidImage,
 } from './image-validation';
-
-const DATA_DIR = path.resolve(fileURLToPath(new URL('../..', import.meta.url)), '../shared/data');
+import { DATA_DIR } from '../node/shared-paths';
 
 type Outcome =
   | { ok: true; format: DecodableFormat; width: number; height: number; warnings: WarningCode[] }

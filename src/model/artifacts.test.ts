@@ -1,19 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../core/model-manifest';
 import { loadModelRegistry } from '../server/model-registry';
 import { loadModelArtifacts, sha256Hex, type DownloadProgress, type FileReader } from './artifacts';
+import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
 
 /**
  * The integrity gate before TF.js sees a byte, on the real ImageNet model's files held
  * in memory, so a test can corrupt or drop one of them.
  */
-const MODELS_DIR = path.resolve(
-  fileURLToPath(new URL('../..', import.meta.url)),
-  '../shared/models',
-);
+const MODELS_DIR = DEFAULT_MODELS_DIR;
 const SHARD = 'group1-shard1of1.bin';
 
 let entry: ModelEntry;

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePhotoBytes } from '../cli/decode-node';
 import { loadModelRegistry, type ModelRegistry } from '../server/model-registry';
@@ -9,9 +8,10 @@ import { loadModelArtifacts, type FileReader } from './artifacts';
 import { activateBackend, tensorCount } from './backend';
 import { createClassifier } from './classifier';
 import type { RgbaImage } from './preprocess';
+import { SHARED_DIR } from '../node/shared-paths';
 
 /** Each of the three real models, loaded from disk onto the wasm backend as the CLI does. */
-const SHARED = path.resolve(fileURLToPath(new URL('../..', import.meta.url)), '../shared');
+const SHARED = SHARED_DIR;
 const MODELS_DIR = path.join(SHARED, 'models');
 const require = createRequire(import.meta.url);
 const WASM_DIR =

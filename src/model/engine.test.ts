@@ -1,17 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodePhotoBytes } from '../cli/decode-node';
 import { openNodeModel, type NodeModel } from '../cli/node-model';
 import type { PreparedPhoto } from './engine';
+import { SHARED_DIR } from '../node/shared-paths';
 
 /**
  * The shared engine on the real ImageNet model, built exactly as the CLI builds it
  * (wasm backend, files checked against the manifest), fed real photos decoded as the
  * CLI decodes them.
  */
-const SHARED = path.resolve(fileURLToPath(new URL('../..', import.meta.url)), '../shared');
+const SHARED = SHARED_DIR;
 const MODELS_DIR = path.join(SHARED, 'models');
 const PHOTOS_DIR = path.join(SHARED, 'data/imagenet-animals');
 

@@ -1,9 +1,8 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { z } from 'zod';
+import { PROJECT_ROOT } from '../node/shared-paths';
 
-/** Found from this file, not the cwd, so the server behaves the same wherever it is started. */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export { PROJECT_ROOT };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -13,7 +12,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
-  MODELS_DIR: z.string().default('../shared/models'),
+  /** Default: `models` in SHARED_DIR, itself `../shared` by default. */
+  MODELS_DIR: z.string().optional(),
+  SHARED_DIR: z.string().default('../shared'),
   DIST_DIR: z.string().default('dist'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
@@ -33,13 +34,15 @@ export function loadConfig(
   const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = envSchema.safeParse(set);
   if (!parsed.success) return { ok: false, reason: z.prettifyError(parsed.error) };
-  const { PORT, HOST, MODELS_DIR, DIST_DIR, LOG_LEVEL } = parsed.data;
+  const { PORT, HOST, MODELS_DIR, SHARED_DIR, DIST_DIR, LOG_LEVEL } = parsed.data;
   return {
     ok: true,
     config: {
       port: PORT,
       host: HOST,
-      modelsDir: resolve(PROJECT_ROOT, MODELS_DIR),
+      modelsDir: MODELS_DIR
+        ? resolve(PROJECT_ROOT, MODELS_DIR)
+        : resolve(PROJECT_ROOT, SHARED_DIR, 'models'),
       distDir: resolve(PROJECT_ROOT, DIST_DIR),
       logLevel: LOG_LEVEL,
     },

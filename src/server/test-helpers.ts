@@ -1,12 +1,12 @@
 import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { expect } from 'vitest';
-import { PROJECT_ROOT } from './config';
 import { SECURITY_HEADERS } from './model-http';
+import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
 
 /** The real models, read-only: tests copy them before changing anything. */
-export const SHARED_MODELS_DIR = resolve(PROJECT_ROOT, '../shared/models');
+export const SHARED_MODELS_DIR = DEFAULT_MODELS_DIR;
 
 export async function makeTempDir(
   prefix: string,
