@@ -2,23 +2,19 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_MESSAGES, isErrorCode } from '../core/errors';
 import { splitLabelLines } from '../core/labels';
 import { loadModelRegistry } from '../server/model-registry';
 import { classifyFiles, expandPaths, type ClassifyLine } from './classify-files';
 import { openNodeModel, type NodeModel } from './node-model';
-import { SHARED_DIR } from '../node/shared-paths';
+import { DATA_DIR, DEFAULT_MODELS_DIR, PROJECT_ROOT } from '../node/shared-paths';
 
 /**
  * `npm run classify` on the real models and photos: accuracy in-process through the same
  * code the command runs, the output contract through one real run of the command.
  */
-const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SHARED = SHARED_DIR;
-const MODELS_DIR = path.join(SHARED, 'models');
-const DATA_DIR = path.join(SHARED, 'data');
+const MODELS_DIR = DEFAULT_MODELS_DIR;
 const ANIMALS_DIR = path.join(DATA_DIR, 'imagenet-animals');
 const ODD_DIR = path.join(DATA_DIR, 'odd-inputs');
 
@@ -124,7 +120,8 @@ describe('npm run classify (a real run of the command)', () => {
       'birds-cub/American_Goldfinch/American_Goldfinch_0017_32272.jpg',
     );
     const missing = path.join(DATA_DIR, 'birds-cub/no-such-photo.jpg');
-    const empty = '../shared/data/odd-inputs/zero_bytes.jpg'; // relative, as a user types it
+    // Relative, as a user types it.
+    const empty = path.relative(PROJECT_ROOT, path.join(DATA_DIR, 'odd-inputs/zero_bytes.jpg'));
     const args = ['--model', 'inat-birds-mobilenet-v2', '--top', '3', bird, missing, empty];
     const run = await npm(['run', '-s', 'classify', '--', ...args]);
 

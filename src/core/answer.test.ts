@@ -11,12 +11,12 @@ import {
 } from './answer';
 import { parseLabels, type Label } from './labels';
 import type { LabelSpec } from './model-manifest';
-
-const projectRoot = new URL('../../', import.meta.url);
+import path from 'node:path';
+import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
 
 function realLabels(modelId: string, spec: LabelSpec): Label[] {
-  const path = new URL(`../shared/models/${modelId}/labels.txt`, projectRoot);
-  const result = parseLabels(readFileSync(path, 'utf8'), spec);
+  const file = path.join(DEFAULT_MODELS_DIR, modelId, 'labels.txt');
+  const result = parseLabels(readFileSync(file, 'utf8'), spec);
   if (!result.ok) throw new Error(result.error.detail);
   return result.value;
 }

@@ -9,11 +9,11 @@ import {
   splitLabelLines,
   type Label,
 } from './labels';
-
-const projectRoot = new URL('../../', import.meta.url);
+import path from 'node:path';
+import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
 
 function realLabelsText(modelId: string): string {
-  return readFileSync(new URL(`../shared/models/${modelId}/labels.txt`, projectRoot), 'utf8');
+  return readFileSync(path.join(DEFAULT_MODELS_DIR, modelId, 'labels.txt'), 'utf8');
 }
 
 const IMAGENET: LabelSpec = {

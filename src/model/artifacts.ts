@@ -1,4 +1,5 @@
 import type { io } from '@tensorflow/tfjs-core';
+import { sha256Hex } from '../core/digest';
 import { fail, ok, type Result } from '../core/errors';
 import type { ModelEntry } from '../core/model-manifest';
 
@@ -26,11 +27,6 @@ interface ModelJson {
   format?: string;
   generatedBy?: string;
   convertedBy?: string;
-}
-
-export async function sha256Hex(data: ArrayBuffer): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', data);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export async function loadModelArtifacts(

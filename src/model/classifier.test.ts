@@ -8,11 +8,10 @@ import { loadModelArtifacts, type FileReader } from './artifacts';
 import { activateBackend, tensorCount } from './backend';
 import { createClassifier } from './classifier';
 import type { RgbaImage } from './preprocess';
-import { SHARED_DIR } from '../node/shared-paths';
+import { DATA_DIR, DEFAULT_MODELS_DIR } from '../node/shared-paths';
 
 /** Each of the three real models, loaded from disk onto the wasm backend as the CLI does. */
-const SHARED = SHARED_DIR;
-const MODELS_DIR = path.join(SHARED, 'models');
+const MODELS_DIR = DEFAULT_MODELS_DIR;
 const require = createRequire(import.meta.url);
 const WASM_DIR =
   path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) +
@@ -38,7 +37,7 @@ beforeAll(async () => {
   registry = await loadModelRegistry(MODELS_DIR);
   images = await Promise.all(
     PHOTOS.map(async (file) => {
-      const bytes = new Uint8Array(await readFile(path.join(SHARED, 'data', file)));
+      const bytes = new Uint8Array(await readFile(path.join(DATA_DIR, file)));
       const decoded = await decodePhotoBytes(bytes, 224);
       if (!decoded.ok) throw new Error(`${file}: ${decoded.error.code}`);
       return decoded.value.image;

@@ -4,16 +4,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodePhotoBytes } from '../cli/decode-node';
 import { openNodeModel, type NodeModel } from '../cli/node-model';
 import type { PreparedPhoto } from './engine';
-import { SHARED_DIR } from '../node/shared-paths';
+import { DATA_DIR, DEFAULT_MODELS_DIR } from '../node/shared-paths';
 
 /**
  * The shared engine on the real ImageNet model, built exactly as the CLI builds it
  * (wasm backend, files checked against the manifest), fed real photos decoded as the
  * CLI decodes them.
  */
-const SHARED = SHARED_DIR;
-const MODELS_DIR = path.join(SHARED, 'models');
-const PHOTOS_DIR = path.join(SHARED, 'data/imagenet-animals');
+const MODELS_DIR = DEFAULT_MODELS_DIR;
+const PHOTOS_DIR = path.join(DATA_DIR, 'imagenet-animals');
 
 /** The first eight ImageNet classes, one photo each. */
 const PHOTO_FILES = [
