@@ -1,7 +1,10 @@
 import { useEffect } from 'react';
 import { BatchScreen } from './components/BatchScreen';
+import { HistoryNotice } from './components/HistoryNotice';
+import { HistoryScreen } from './components/HistoryScreen';
 import { IdentifyScreen } from './components/IdentifyScreen';
 import { SettingsScreen } from './components/SettingsScreen';
+import { PwaBar } from './components/PwaBar';
 import { StatusBar } from './components/StatusBar';
 import { filesFromDataTransfer } from './input/collect-files';
 import { takeFiles } from './services/intake';
@@ -10,6 +13,7 @@ import { showScreen, useUiStore, type Screen } from './stores/ui-store';
 const SCREENS: { id: Screen; label: string }[] = [
   { id: 'identify', label: 'Identify' },
   { id: 'batch', label: 'Batch' },
+  { id: 'history', label: 'History' },
   { id: 'settings', label: 'Settings' },
 ];
 
@@ -64,9 +68,12 @@ export function App() {
         </nav>
       </header>
       <StatusBar />
+      <PwaBar />
+      <HistoryNotice />
       <main>
         {screen === 'identify' && <IdentifyScreen />}
         {screen === 'batch' && <BatchScreen />}
+        {screen === 'history' && <HistoryScreen />}
         {screen === 'settings' && <SettingsScreen />}
       </main>
     </div>

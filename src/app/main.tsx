@@ -2,6 +2,9 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { startModel } from './services/inference';
+import { startFeedback } from './feedback/feedback-service';
+import { startPwa } from './services/pwa';
+import { takeSharedPhotos } from './services/shared-photos';
 import './styles.css';
 
 createRoot(document.getElementById('root')!).render(
@@ -10,4 +13,6 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 
-void startModel();
+startPwa();
+startFeedback();
+void startModel().then(takeSharedPhotos);

@@ -25,6 +25,18 @@ export const ERROR_MESSAGES = {
   CAMERA_UNAVAILABLE: 'No camera is available.',
   CAMERA_DENIED: 'Permission to use the camera was refused.',
   RATE_LIMITED: 'Too many requests; try again later.',
+  // Feedback collection (POST /api/v1/feedback and its export).
+  VALIDATION_FAILED: 'The request is not in the expected form.',
+  CONFLICT: 'A different record was already sent with this id.',
+  UNKNOWN_MODEL: 'The server does not know this model version.',
+  UNKNOWN_LABEL: 'The label is not one of this model version.',
+  FORMULA_NOT_ALLOWED: 'A name cannot start with =, +, - or @.',
+  PHOTO_HAS_METADATA:
+    'The photo still carries metadata (such as EXIF or GPS) and was not accepted.',
+  PHOTO_TOO_LARGE: 'The photo is too large to share (at most 512 pixels on its long side, 256 KB).',
+  PAYLOAD_TOO_LARGE: 'The request is too large.',
+  UNSUPPORTED_MEDIA_TYPE: 'The request must be sent as JSON.',
+  UNAUTHORIZED: 'Missing or wrong access token.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

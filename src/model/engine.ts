@@ -85,6 +85,8 @@ export interface Engine {
     dropAboveMs: number | null,
   ): Promise<Result<{ samplesMs: number[]; dropped: boolean }>>;
   inputSize(): number | null;
+  /** The loaded model's labels, so the page can offer them without fetching anything. */
+  labels(): { model: string; labels: Label[] } | null;
   backend(): BackendName | null;
   numTensors(): number;
 }
@@ -201,6 +203,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     inputSize: () => state?.entry.input.size ?? null,
+    labels: () => (state ? { model: modelRef(state.entry), labels: state.labels } : null),
     backend: () => state?.backend ?? null,
     numTensors: tensorCount,
   };

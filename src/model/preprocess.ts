@@ -20,37 +20,42 @@ export interface RgbaImage {
  */
 const ALPHA_BACKGROUND = 255;
 
-/** [size, size, 3] float32 tensor; the caller owns (and disposes) it. */
+/**
+ * [size, size, 3] float32 tensor; the caller owns (and disposes) it.
+ *
+ * The centre crop, the alpha compositing and the normalisation happen in one pass over
+ * the cropped pixels in plain JS, straight into a float buffer: as separate tensor ops on
+ * the whole decoded photo they cost three times the model's own inference on wasm.
+ * Normalising before the bilinear resize gives the same values (the resize is a convex
+ * combination of pixels), on fewer operations.
+ */
 export function toModelInput(image: RgbaImage, spec: InputSpec): tf.Tensor3D {
-  if (image.data.length !== image.width * image.height * 4) {
-    throw new RangeError(
-      `RGBA buffer of ${image.data.length} bytes does not match ${image.width}x${image.height}`,
-    );
+  const { data, width, height } = image;
+  if (data.length !== width * height * 4) {
+    throw new RangeError(`RGBA buffer of ${data.length} bytes does not match ${width}x${height}`);
   }
-  return tf.tidy(() => {
-    const rgba = tf.tensor3d(
-      image.data instanceof Uint8Array
-        ? image.data
-        : new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength),
-      [image.height, image.width, 4],
-      'int32',
-    );
-    const crop = centerSquare(image);
-    const square = tf.cast(
-      tf.slice(rgba, [crop.y, crop.x, 0], [crop.height, crop.width, 4]),
-      'float32',
-    );
-    const rgb = tf.slice(square, [0, 0, 0], [-1, -1, 3]);
-    const alpha = tf.div(tf.slice(square, [0, 0, 3], [-1, -1, 1]), 255);
-    const composited = tf.add(tf.mul(rgb, alpha), tf.mul(tf.sub(1, alpha), ALPHA_BACKGROUND));
+  const crop = centerSquare(image);
+  const [low, high] = spec.range;
+  const scale = (high - low) / 255;
+  const pixels = new Float32Array(crop.width * crop.height * 3);
+  let out = 0;
+  for (let y = crop.y; y < crop.y + crop.height; y++) {
+    let i = (y * width + crop.x) * 4;
+    for (let x = 0; x < crop.width; x++, i += 4) {
+      const alpha = data[i + 3]! / 255;
+      const under = ALPHA_BACKGROUND * (1 - alpha);
+      pixels[out++] = (data[i]! * alpha + under) * scale + low;
+      pixels[out++] = (data[i + 1]! * alpha + under) * scale + low;
+      pixels[out++] = (data[i + 2]! * alpha + under) * scale + low;
+    }
+  }
+  return tf.tidy(() =>
     // Plain bilinear (no half-pixel centres): reproduces the reference figures in the model card.
-    const resized = tf.image.resizeBilinear(
-      composited as tf.Tensor3D,
+    tf.image.resizeBilinear(
+      tf.tensor3d(pixels, [crop.height, crop.width, 3]),
       [spec.size, spec.size],
       false,
       false,
-    );
-    const [low, high] = spec.range;
-    return tf.add(tf.mul(resized, (high - low) / 255), low) as tf.Tensor3D;
-  });
+    ),
+  );
 }

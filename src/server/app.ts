@@ -1,8 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { ServerConfig } from './config';
+import { FEEDBACK_API_PATH } from '../core/feedback';
+import { DEFAULT_FEEDBACK_CONFIG, type FeedbackConfig, type ServerConfig } from './config';
+import { registerFeedbackRoutes } from './feedback-routes';
+import { createFeedbackService } from './feedback-service';
+import type { FeedbackStore } from './feedback-store';
+import { errorReply, zodSerializerCompiler, zodValidatorCompiler } from './http-errors';
+import { createMetrics } from './metrics';
 import {
   createModelResponder,
   IMMUTABLE,
@@ -10,38 +18,123 @@ import {
   NOT_FOUND_BODY,
   openModelFile,
   SECURITY_HEADERS,
-  type ErrorBody,
 } from './model-http';
+import { createModelMemory } from './model-memory';
 import type { ModelRegistry } from './model-registry';
+import { buildOpenApiDocument, OPENAPI_PATH } from './openapi';
+import { createRateLimiter } from './rate-limit';
+import { HELMET_OPTIONS } from './security';
+import { openSqliteStore } from './sqlite-store';
 
 export interface AppDeps {
   /** Built once at start-up: hashing the models per request would be far too slow. */
   registry: ModelRegistry;
+  /**
+   * Opened (and closed) by the caller: the app only uses it. Without one (tools that only
+   * serve the app and the models), feedback goes to an in-memory database that the app
+   * closes with itself.
+   */
+  store?: FeedbackStore;
+  /** Milliseconds; tests step it to drive the rate limiter. */
+  now?: () => number;
+  /** Where the JSON log lines go (stdout by default); tests read them. */
+  logStream?: { write(line: string): void };
 }
 
+export type AppConfig = Pick<ServerConfig, 'distDir' | 'logLevel'> & {
+  feedback?: Partial<Omit<FeedbackConfig, 'store'>>;
+};
+
 /** The whole HTTP app, not listening: `server.ts` listens, tests call `inject`. */
-export function buildApp(
-  config: Pick<ServerConfig, 'distDir' | 'logLevel'>,
-  deps: AppDeps,
-): FastifyInstance {
+export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
+  const feedback = { ...DEFAULT_FEEDBACK_CONFIG, ...config.feedback };
+  const store = deps.store ?? openSqliteStore(':memory:');
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: {
+      level: config.logLevel,
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+      // No personal data in the logs: no address, no user agent, no query, no body.
+      serializers: {
+        req: (request: { method?: string; routeOptions?: { url?: string } }) => ({
+          method: request.method,
+          route: request.routeOptions?.url ?? 'unmatched',
+        }),
+        res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
+      },
+    },
+    trustProxy: feedback.trustProxy,
     // Malformed URLs never reach the hooks, so they get the headers here.
     frameworkErrors: (error, _request, reply) => sendError(reply.headers(SECURITY_HEADERS), error),
   });
+  if (!deps.store) app.addHook('onClose', () => store.close());
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(zodSerializerCompiler);
 
+  app.register(fastifyHelmet, HELMET_OPTIONS);
+  if (feedback.corsOrigins.length > 0) {
+    app.register(fastifyCors, {
+      origin: feedback.corsOrigins,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['content-type'],
+      maxAge: 600,
+    });
+  }
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
   });
 
+  const metrics = createMetrics(() => store.count());
+  metrics.install(app);
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (!isClientError(error)) request.log.error({ err: error }, 'request failed');
-    return sendError(reply, error);
+    const { status, body } = errorReply(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else if (request.routeOptions.url?.startsWith(FEEDBACK_API_PATH)) {
+      metrics.refuseRequest(body.error.code);
+    }
+    return reply.code(status).send(body);
   });
 
-  app.get('/healthz', async (_request, reply) => {
+  app.get('/healthz', async (request, reply) => {
     reply.header('cache-control', 'no-store');
-    return { status: 'ok' };
+    try {
+      await store.health();
+      return { status: 'ok' };
+    } catch (error) {
+      request.log.error({ err: error }, 'database health check failed');
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('cache-control', 'no-store').type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  const openApi = JSON.stringify(
+    buildOpenApiDocument({ exportEnabled: feedback.exportToken !== null }),
+  );
+  app.get(OPENAPI_PATH, async (_request, reply) => {
+    reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8');
+    return openApi;
+  });
+
+  // Every start remembers the versions it serves, so that feedback queued for them is
+  // still taken after the next model update.
+  const models = createModelMemory(deps.registry, store);
+  app.addHook('onReady', () => models.rememberServed());
+
+  registerFeedbackRoutes(app, {
+    service: createFeedbackService({
+      store,
+      models,
+      now: deps.now,
+      onResult: metrics.recordFeedback,
+    }),
+    store,
+    rateLimiter: createRateLimiter({ ...feedback.rateLimit, now: deps.now }),
+    bodyLimitBytes: feedback.bodyLimitBytes,
+    exportToken: feedback.exportToken,
   });
 
   const respondModels = createModelResponder(deps.registry);
@@ -87,14 +180,7 @@ export function buildApp(
   return app;
 }
 
-function isClientError(error: FastifyError): boolean {
-  return error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
-}
-
-/** 4xx explain themselves; 5xx details stay in the log. */
 function sendError(reply: FastifyReply, error: FastifyError): FastifyReply {
-  const body: ErrorBody = isClientError(error)
-    ? { error: { code: error.code ?? 'BAD_REQUEST', message: error.message } }
-    : { error: { code: 'INTERNAL', message: 'Internal error' } };
-  return reply.code(isClientError(error) ? (error.statusCode ?? 400) : 500).send(body);
+  const { status, body } = errorReply(error);
+  return reply.code(status).send(body);
 }

@@ -3,6 +3,8 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { LabelIndex } from '../core/feedback';
+import { splitLabelLines } from '../core/labels';
 import {
   parseModelManifest,
   type ModelEntry,
@@ -37,7 +39,7 @@ export interface ServedFile extends ModelFile {
   absolutePath: string;
 }
 
-export interface ModelRegistry {
+export interface ModelRegistry extends LabelIndex {
   manifest: ModelManifest;
   /** A file listed in the manifest, or null for any other (id, version, path). */
   findFile(id: string, version: string, path: string): ServedFile | null;
@@ -50,14 +52,23 @@ export async function loadModelRegistry(modelsDir: string): Promise<ModelRegistr
   if (ids.length === 0)
     throw new Error(`no model folder (one holding ${MODEL_FILE}) in ${modelsDir}`);
 
-  const loaded = new Map<string, { version: string; files: Map<string, ServedFile> }>();
+  const loaded = new Map<
+    string,
+    { version: string; files: Map<string, ServedFile>; labels: ReadonlySet<string> }
+  >();
   const models: ModelEntry[] = [];
   for (const id of ids) {
-    const { entry, files } = await loadModel(join(modelsDir, id), id).catch((error: unknown) => {
-      throw new Error(`model ${id}: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    const { entry, files, labels } = await loadModel(join(modelsDir, id), id).catch(
+      (error: unknown) => {
+        throw new Error(`model ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
     models.push(entry);
-    loaded.set(id, { version: entry.version, files: new Map(files.map((f) => [f.path, f])) });
+    loaded.set(id, {
+      version: entry.version,
+      files: new Map(files.map((f) => [f.path, f])),
+      labels,
+    });
   }
 
   const parsed = parseModelManifest({
@@ -76,6 +87,10 @@ export async function loadModelRegistry(modelsDir: string): Promise<ModelRegistr
     manifest: parsed.manifest,
     findFile,
     resolveFile: (id, version, path) => findFile(id, version, path)?.absolutePath ?? null,
+    labels: (id, version) => {
+      const model = loaded.get(id);
+      return model?.version === version ? model.labels : null;
+    },
   };
 }
 
@@ -95,10 +110,11 @@ async function findModelFolders(modelsDir: string): Promise<string[]> {
 async function loadModel(
   dir: string,
   id: string,
-): Promise<{ entry: ModelEntry; files: ServedFile[] }> {
+): Promise<{ entry: ModelEntry; files: ServedFile[]; labels: ReadonlySet<string> }> {
   const source = await readJson(join(dir, SOURCE_FILE), sourceSchema);
   const graph = await readJson(join(dir, MODEL_FILE), graphModelSchema);
-  const labelLines = splitLines(await readFile(join(dir, LABELS_FILE), 'utf8'));
+  const labelsText = await readFile(join(dir, LABELS_FILE), 'utf8');
+  const labelLines = splitLines(labelsText);
   const classes = source.outputShape.at(-1) ?? 0;
   if (labelLines.length !== classes) {
     throw new Error(`${LABELS_FILE} has ${labelLines.length} lines, the model outputs ${classes}`);
@@ -136,7 +152,8 @@ async function loadModel(
     output: { classes, isProbability: source.outputIsProb },
     labels,
   };
-  return { entry, files };
+  // Feedback names classes by label line, as the client parses them (core/labels.ts).
+  return { entry, files, labels: new Set(splitLabelLines(labelsText)) };
 }
 
 async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T> {

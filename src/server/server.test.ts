@@ -1,14 +1,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { feedbackReplySchema } from '../core/feedback';
 import { parseModelManifest } from '../core/model-manifest';
 import { PROJECT_ROOT } from './config';
+import { makeRecord, testModel } from './test-feedback';
+import { makeTempDir } from './test-helpers';
 
-/** The real entry point, as `npm start` runs it, in its own process. */
+let temp: Awaited<ReturnType<typeof makeTempDir>>;
+beforeAll(async () => {
+  temp = await makeTempDir('server');
+});
+afterAll(() => temp.remove());
+
+/** The real entry point, as `npm start` runs it, in its own process, on a temp database. */
 function startServer(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/server/server.ts'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DIST_DIR: '/nonexistent', ...env },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DIST_DIR: '/nonexistent',
+      SQLITE_PATH: join(temp.path, 'feedback.sqlite'),
+      DATABASE_URL: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -20,7 +40,7 @@ function collect(stream: NodeJS.ReadableStream | null): () => string {
 }
 
 async function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const [code] = (await once(child, 'exit')) as [number | null];
   return code;
 }
@@ -70,6 +90,61 @@ describe('server.ts', () => {
       expect(await exitCode(child)).toBe(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('exits non-zero when the database cannot be opened, without printing its URL', async () => {
+    const child = startServer({ DATABASE_URL: 'postgresql://user:hunter2@127.0.0.1:1/none' });
+    const stderr = collect(child.stderr);
+    expect(await exitCode(child)).toBe(1);
+    expect(stderr()).toContain('Cannot open the feedback database (DATABASE_URL)');
+    expect(stderr()).not.toContain('hunter2');
+  });
+
+  it('finishes an in-flight feedback write on SIGTERM, then closes the database', async () => {
+    const sqlitePath = join(temp.path, 'shutdown.sqlite');
+    const child = startServer({ SQLITE_PATH: sqlitePath });
+    try {
+      const origin = new URL(await waitForUrl(child));
+      const model = await testModel();
+      const body = Buffer.from(
+        JSON.stringify({ records: Array.from({ length: 100 }, () => makeRecord(model)) }),
+      );
+      // By hand, to know when the request is in flight: "100 Continue" comes once the
+      // server has parsed the headers; the body follows only after the signal.
+      const socket = connect(Number(origin.port), origin.hostname);
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.write(
+        [
+          'POST /api/v1/feedback HTTP/1.1',
+          `Host: ${origin.host}`,
+          'Content-Type: application/json',
+          `Content-Length: ${body.length}`,
+          'Expect: 100-continue',
+          'Connection: close',
+          '',
+          '',
+        ].join('\r\n'),
+      );
+      while (!received.includes('100 Continue')) await once(socket, 'data');
+      child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      socket.end(body);
+      await once(socket, 'close');
+      const response = received.slice(received.indexOf('\r\n\r\n') + 4);
+      expect(response).toMatch(/^HTTP\/1\.1 200 /);
+      const reply = feedbackReplySchema.parse(JSON.parse(response.split('\r\n\r\n')[1] ?? ''));
+      expect(reply.results.every((r) => r.status === 'accepted')).toBe(true);
+      expect(await exitCode(child)).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    const db = new Database(sqlitePath, { readonly: true });
+    try {
+      expect(db.prepare('SELECT count(*) FROM feedback').pluck().get()).toBe(100);
+    } finally {
+      db.close();
     }
   });
 });

@@ -1,8 +1,9 @@
 import { buildApp } from './app';
 import { loadConfig } from './config';
+import { openFeedbackStore, type FeedbackStore } from './feedback-store';
 import { loadModelRegistry, type ModelRegistry } from './model-registry';
 
-/** In-flight model downloads get this long to finish after SIGINT/SIGTERM. */
+/** In-flight requests (model downloads, feedback writes) get this long after SIGINT/SIGTERM. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 const IDLE_SWEEP_MS = 200;
 
@@ -22,7 +23,20 @@ try {
   process.exit(1);
 }
 
-const app = buildApp(config, { registry });
+let store: FeedbackStore;
+try {
+  store = await openFeedbackStore(config.feedback.store);
+} catch (error) {
+  const reason = error instanceof Error ? error.message : String(error);
+  const where =
+    config.feedback.store.kind === 'sqlite'
+      ? `SQLITE_PATH=${config.feedback.store.path}`
+      : 'DATABASE_URL'; // never printed: it may hold a password
+  console.error(`Cannot open the feedback database (${where}): ${reason}`);
+  process.exit(1);
+}
+
+const app = buildApp(config, { registry, store });
 
 try {
   await app.listen({ port: config.port, host: config.host });
@@ -35,7 +49,7 @@ const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : config.port;
 const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
 app.log.info(
-  `Serving http://${host}:${port}/ (${registry.manifest.models.length} models from ${config.modelsDir})`,
+  `Serving http://${host}:${port}/ (${registry.manifest.models.length} models from ${config.modelsDir}, feedback in ${store.kind})`,
 );
 
 let closing = false;
@@ -50,13 +64,17 @@ function shutdown(signal: NodeJS.Signals): void {
   // close() drops only the keep-alive connections idle at that moment; one whose download
   // ends later would otherwise hold the process until its keep-alive timeout.
   setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS).unref();
-  app.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      app.log.error({ err: error }, 'error while closing');
-      process.exit(1);
-    },
-  );
+  // The database closes only after the last in-flight request has written its records.
+  app
+    .close()
+    .then(() => store.close())
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'error while closing');
+        process.exit(1);
+      },
+    );
 }
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);

@@ -1,5 +1,6 @@
 import type { BackendName } from '../core/backend-choice';
 import { fail, type Result } from '../core/errors';
+import type { Label } from '../core/labels';
 import type { ModelEntry } from '../core/model-manifest';
 import type {
   BenchmarkReport,
@@ -42,6 +43,7 @@ export interface InferenceBridge {
   ): Promise<Result<BenchmarkReport>>;
   availableBackends(): Promise<Result<BackendName[]>>;
   stats(): Promise<Result<WorkerStats>>;
+  labels(): Promise<Result<{ model: string; labels: Label[] } | null>>;
   /** Number of calls not yet settled. */
   busy(): number;
   terminate(): void;
@@ -188,6 +190,10 @@ export function createInferenceBridge(
 
     availableBackends() {
       return call<'available-backends'>({ type: 'available-backends' }).promise;
+    },
+
+    labels() {
+      return call<'labels'>({ type: 'labels' }).promise;
     },
 
     stats() {

@@ -13,7 +13,8 @@ export interface DecodedPhoto {
   width: number;
   height: number;
   warnings: WarningCode[];
-  thumbnail: Blob | null;
+  /** Encoded while the model runs: JPEG encoding is not on the answer's critical path. */
+  thumbnail: Promise<Blob | null>;
 }
 
 /**
@@ -57,7 +58,7 @@ export async function decodePhoto(
       width,
       height,
       warnings,
-      thumbnail: await makeThumbnail(canvas),
+      thumbnail: makeThumbnail(canvas),
     });
   } finally {
     bitmap.close();
@@ -74,16 +75,15 @@ function decodableBlob(blob: Blob, image: ValidImage): Blob {
   return new Blob([blob, new Uint8Array([0xff, 0xd9])], { type: 'image/jpeg' });
 }
 
-async function makeThumbnail(source: OffscreenCanvas): Promise<Blob | null> {
+/** Draws the thumbnail now (the source canvas may be reused) and encodes it in the background. */
+function makeThumbnail(source: OffscreenCanvas): Promise<Blob | null> {
   const size = fitWithin(source, THUMBNAIL_MAX_SIDE_PX);
   const canvas = new OffscreenCanvas(size.width, size.height);
   const context = canvas.getContext('2d');
-  if (context === null) return null;
+  if (context === null) return Promise.resolve(null);
   context.imageSmoothingQuality = 'high';
   context.drawImage(source, 0, 0, size.width, size.height);
-  try {
-    return await canvas.convertToBlob({ type: 'image/jpeg', quality: THUMBNAIL_JPEG_QUALITY });
-  } catch {
-    return null;
-  }
+  return canvas
+    .convertToBlob({ type: 'image/jpeg', quality: THUMBNAIL_JPEG_QUALITY })
+    .catch(() => null);
 }

@@ -84,7 +84,7 @@ function finishItem(p: PendingItem, result: Result<Classification>) {
 }
 
 async function runBatch(batch: PendingItem[], size: number) {
-  const ready: { p: PendingItem; photo: PreparedPhoto }[] = [];
+  const ready: { p: PendingItem; photo: PreparedPhoto; thumbnail: Promise<Blob | null> }[] = [];
   for (const p of batch) {
     if (!remainingPerRequest.has(p.requestId)) {
       closeSource(p.item); // cancelled while queued
@@ -99,7 +99,12 @@ async function runBatch(batch: PendingItem[], size: number) {
       decoded = fail('DECODE_FAILED', String(error));
     }
     if (decoded.ok) {
-      ready.push({ p, photo: { ...decoded.value, decodeMs: performance.now() - started } });
+      const { thumbnail, ...photo } = decoded.value;
+      ready.push({
+        p,
+        photo: { ...photo, thumbnail: null, decodeMs: performance.now() - started },
+        thumbnail,
+      });
     } else finishItem(p, decoded);
   }
   // Requests cancelled while their photos were decoding get no inference.
@@ -110,9 +115,11 @@ async function runBatch(batch: PendingItem[], size: number) {
     live.map((r) => r.photo),
     k,
   );
-  for (const [i, { p }] of live.entries()) {
+  for (const [i, { p, thumbnail }] of live.entries()) {
+    const result = results.ok ? results.value[i] : undefined;
     if (!results.ok) finishItem(p, results);
-    else finishItem(p, i in results.value ? ok(results.value[i]!) : fail('INFERENCE_FAILED'));
+    else if (result === undefined) finishItem(p, fail('INFERENCE_FAILED'));
+    else finishItem(p, ok({ ...result, thumbnail: await thumbnail }));
   }
 }
 
@@ -212,6 +219,9 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       break;
     case 'stats':
       reply(message.requestId, ok({ backend: engine.backend(), numTensors: engine.numTensors() }));
+      break;
+    case 'labels':
+      reply(message.requestId, ok(engine.labels()));
       break;
   }
 };

@@ -1,5 +1,6 @@
 import type { BackendName } from '../core/backend-choice';
 import type { AppError, Result } from '../core/errors';
+import type { Label } from '../core/labels';
 import type { ModelEntry } from '../core/model-manifest';
 import type { Classification, LoadedModel } from '../model/engine';
 
@@ -46,7 +47,8 @@ export type WorkerRequest =
     }
   | { type: 'set-backend'; requestId: number; backend: BackendName }
   | { type: 'available-backends'; requestId: number }
-  | { type: 'stats'; requestId: number };
+  | { type: 'stats'; requestId: number }
+  | { type: 'labels'; requestId: number };
 
 export type WorkerEvent =
   | { type: 'progress'; requestId: number; loadedBytes: number; totalBytes: number }
@@ -61,6 +63,7 @@ export interface ReplyTypes {
   'set-backend': LoadedModel;
   'available-backends': BackendName[];
   stats: WorkerStats;
+  labels: { model: string; labels: Label[] } | null;
 }
 
 export type CallType = keyof ReplyTypes;

@@ -1,6 +1,7 @@
 import { memo, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import { ERROR_MESSAGES, isErrorCode } from '../../core/errors';
 import { batchIsRunning, cancelBatch, exportBatch } from '../services/photo-flow';
+import type { BatchResultRow } from '../../core/results-export';
 import { useBatchStore, type BatchItem, type BatchRun } from '../stores/batch-store';
 
 type SortKey = 'order' | 'confidence-desc' | 'confidence-asc' | 'name';
@@ -51,13 +52,24 @@ function ProgressLine({ run, done, total }: { run: BatchRun; done: number; total
   );
 }
 
-const BatchCard = memo(function BatchCard({
-  item,
-  cancelled,
-}: {
-  item: BatchItem;
-  cancelled: boolean;
-}) {
+function BatchVerdict({ row }: { row: BatchResultRow }) {
+  const percent = <span className="muted">{((row.probability ?? 0) * 100).toFixed(0)}%</span>;
+  if (row.status === 'animal')
+    return (
+      <span>
+        {row.name} {percent}
+      </span>
+    );
+  if (row.status === 'not-sure')
+    return (
+      <span>
+        Not sure ({row.name}?) {percent}
+      </span>
+    );
+  return <span>No animal recognised</span>;
+}
+
+const BatchCard = memo(function BatchCard({ item }: { item: BatchItem }) {
   const row = item.row;
   const errorMessage =
     row?.errorCode && isErrorCode(row.errorCode) ? ERROR_MESSAGES[row.errorCode] : null;
@@ -77,22 +89,10 @@ const BatchCard = memo(function BatchCard({
         <span className="thumb-placeholder" aria-hidden="true" />
       )}
       <span className="file">{item.name}</span>
-      {item.state === 'queued' && (
-        <span className="muted">{cancelled ? 'cancelled' : 'waiting…'}</span>
-      )}
       {item.state === 'error' && (
         <span className="error-text">{errorMessage ?? row?.errorCode}</span>
       )}
-      {item.state === 'done' && row && (
-        <span>
-          {row.status === 'animal'
-            ? row.name
-            : row.status === 'not-sure'
-              ? `Not sure (${row.name}?)`
-              : 'No animal'}{' '}
-          <span className="muted">{((row.probability ?? 0) * 100).toFixed(0)}%</span>
-        </span>
-      )}
+      {item.state === 'done' && row && <BatchVerdict row={row} />}
     </li>
   );
 });
@@ -104,8 +104,11 @@ export function BatchScreen() {
   const [text, setText] = useState('');
   const query = useDeferredValue(text.trim().toLowerCase());
 
+  // Photos still waiting are counted, not drawn: 500 empty cards at the start of a batch
+  // would block the page for the sake of placeholders.
   const shown = useMemo(() => {
     const matching = items.filter((item) => {
+      if (item.state === 'queued') return false;
       if (filter === 'error' && item.state !== 'error') return false;
       if (filter !== 'all' && filter !== 'error' && item.row?.status !== filter) return false;
       if (query === '') return true;
@@ -179,9 +182,14 @@ export function BatchScreen() {
       </div>
       <ul className="batch-grid">
         {shown.map((item) => (
-          <BatchCard key={item.id} item={item} cancelled={cancelled} />
+          <BatchCard key={item.id} item={item} />
         ))}
       </ul>
+      {items.length > done && (
+        <p className="muted" data-testid="batch-waiting">
+          {items.length - done} {cancelled ? 'not identified (cancelled)' : 'waiting…'}
+        </p>
+      )}
     </section>
   );
 }

@@ -4,13 +4,19 @@ function percent(probability: number): string {
   return `${(probability * 100).toFixed(probability >= 0.1 ? 0 : 1)}%`;
 }
 
-export function PredictionList({ predictions }: { predictions: Prediction[] }) {
+export function PredictionList({
+  predictions,
+  testId = 'prediction',
+}: {
+  predictions: Prediction[];
+  testId?: string;
+}) {
   return (
-    <ol className="predictions">
+    <ol className="predictions" aria-label="Candidates, most likely first">
       {predictions.map((p) => (
         <li
           key={p.index}
-          data-testid="prediction"
+          data-testid={testId}
           data-label={p.label}
           data-probability={p.probability.toFixed(6)}
         >

@@ -2,6 +2,8 @@ import { WARNING_MESSAGES } from '../../core/errors';
 import type { Answer } from '../../core/answer';
 import { useIdentifyStore } from '../stores/identify-store';
 import { PredictionList } from './PredictionList';
+import { VerdictPanel } from './VerdictPanel';
+import type { Verdict } from '../../core/history-policy';
 
 const HEADINGS: Record<Answer['kind'], (answer: Answer) => string> = {
   animal: (answer) => answer.top[0]?.name ?? 'Animal',
@@ -15,6 +17,13 @@ const EXPLANATIONS: Record<Answer['kind'], string> = {
   'no-animal':
     'The model sees no animal it knows here. The closest animals, for what they are worth:',
 };
+
+function setVerdict(id: number, verdict: Verdict) {
+  const current = useIdentifyStore.getState().current;
+  if (current?.state === 'done' && current.id === id) {
+    useIdentifyStore.setState({ current: { ...current, verdict } });
+  }
+}
 
 export function ResultPanel() {
   const current = useIdentifyStore((s) => s.current);
@@ -57,6 +66,14 @@ export function ResultPanel() {
           <h2>{HEADINGS[current.result.answer.kind](current.result.answer)}</h2>
           <p className="muted">{EXPLANATIONS[current.result.answer.kind]}</p>
           <PredictionList predictions={current.result.answer.top} />
+          <VerdictPanel
+            observationId={current.observationId}
+            model={current.result.model}
+            answer={current.result.answer}
+            verdict={current.verdict}
+            photoUrl={current.previewUrl}
+            onVerdict={(verdict) => setVerdict(current.id, verdict)}
+          />
           {current.result.warnings.length > 0 && (
             <ul className="warnings" data-testid="warnings">
               {current.result.warnings.map((code) => (

@@ -1,5 +1,6 @@
 import { BACKENDS, medianOf, type BackendPreference } from '../../core/backend-choice';
 import { modelRef } from '../../core/model-manifest';
+import { OfflinePacks } from './OfflinePacks';
 import { recallBackend } from '../services/backend-memory';
 import { applyBackendPreference, startModel } from '../services/inference';
 import { batchIsRunning } from '../services/photo-flow';
@@ -90,6 +91,10 @@ export function SettingsScreen() {
         ))}
         <BackendFigures />
       </fieldset>
+      <OfflinePacks />
+      <p className="muted small" data-testid="app-version">
+        Field ID version {__APP_VERSION__}
+      </p>
     </div>
   );
 }

@@ -18,6 +18,8 @@ import { useModelStore } from '../stores/model-store';
 import { useSettingsStore } from '../stores/settings-store';
 import { recallBackend, rememberBackend } from './backend-memory';
 import { fetchModelManifest } from './manifest';
+import { cachedEntries, packStatus } from './offline-packs';
+import type { Label } from '../../core/labels';
 
 /**
  * The page side of inference: owns the worker bridge, loads the chosen model, and picks
@@ -43,6 +45,15 @@ function startingBackends(preference: BackendPreference, modelName: string): Bac
   return remembered ? [remembered, ...fallback.filter((b) => b !== remembered)] : fallback;
 }
 
+/**
+ * The listed version, unless we are offline and only an older version of the same model is
+ * stored: then that one, rather than no model at all.
+ */
+async function usableEntry(listed: ModelEntry): Promise<ModelEntry> {
+  if (navigator.onLine || (await packStatus(listed)).complete) return listed;
+  return (await cachedEntries()).find((e) => e.id === listed.id) ?? listed;
+}
+
 export async function startModel(): Promise<void> {
   const generation = ++loadGeneration;
   cancelTrials();
@@ -50,16 +61,21 @@ export async function startModel(): Promise<void> {
   if (manifest === null) {
     const fetched = await fetchModelManifest();
     if (!fetched.ok) {
-      setModelState({ status: { kind: 'error', model: null, error: fetched.error } });
-      return;
-    }
-    manifest = fetched.value;
+      // Offline without a cached manifest: whatever complete model packs are stored still work.
+      const stored = await cachedEntries();
+      if (stored.length === 0) {
+        setModelState({ status: { kind: 'error', model: null, error: fetched.error } });
+        return;
+      }
+      manifest = { schemaVersion: 1, generatedAt: '', defaultModel: stored[0]!.id, models: stored };
+    } else manifest = fetched.value;
     setModelState({ manifest });
   }
   const { modelId, backendPreference } = useSettingsStore.getState();
-  const entry =
+  const listed =
     manifest.models.find((m) => m.id === modelId) ??
     manifest.models.find((m) => m.id === manifest.defaultModel)!;
+  const entry = await usableEntry(listed);
   const name = modelRef(entry);
   setModelState({
     entry,
@@ -140,6 +156,12 @@ export function classifyMany(
   },
 ): Promise<Result<{ completed: true }>> {
   return tracked(() => bridge.classify(items, { topK: DEFAULT_TOP_K, ...options }));
+}
+
+/** The labels of the model running in the worker, if it is `model` ("id@version"). */
+export async function loadedLabels(model: string): Promise<Label[] | null> {
+  const reply = await bridge.labels();
+  return reply.ok && reply.value?.model === model ? reply.value.labels : null;
 }
 
 export function workerStats() {

@@ -1,6 +1,7 @@
 import { fail, type Result } from '../../core/errors';
 import { batchResultColumns, toCsv, toJson, type BatchResultRow } from '../../core/results-export';
 import type { Classification, ImageSource } from '../../worker/protocol';
+import { recordIdentification } from '../history/recording';
 import { useBatchStore, type BatchItem } from '../stores/batch-store';
 import { useIdentifyStore } from '../stores/identify-store';
 import { classifyMany, identify, newItemId } from './inference';
@@ -31,6 +32,7 @@ export async function identifyPhoto(
     URL.revokeObjectURL(previous.previewUrl);
   useIdentifyStore.setState({ current: { state: 'working', id, name, previewUrl } });
   const result = await identify(source, name);
+  const observationId = result.ok ? recordIdentification(name, result.value) : null;
   if (id !== currentId) return; // a newer photo took its place
   if (!result.ok) {
     useIdentifyStore.setState({
@@ -39,7 +41,16 @@ export async function identifyPhoto(
     return;
   }
   useIdentifyStore.setState({
-    current: { state: 'done', id, name, previewUrl, result: result.value, totalMs: null },
+    current: {
+      state: 'done',
+      id,
+      name,
+      previewUrl,
+      result: result.value,
+      totalMs: null,
+      observationId,
+      verdict: null,
+    },
   });
   await afterPaint();
   const current = useIdentifyStore.getState().current;
@@ -150,6 +161,7 @@ export async function startBatch(files: File[]): Promise<void> {
       signal: abort.signal,
       onItem: (itemId, result) => {
         if (abort.signal.aborted) return;
+        if (result.ok) recordIdentification(names.get(itemId) ?? itemId, result.value);
         const thumbnail = result.ok ? result.value.thumbnail : null;
         updates.set(itemId, {
           state: result.ok ? 'done' : 'error',

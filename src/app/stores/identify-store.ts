@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { AppError } from '../../core/errors';
+import type { Verdict } from '../../core/history-policy';
 import type { Classification } from '../../worker/protocol';
 
 /** The photo on the Identify screen: working on it, identified, or refused with a reason. */
@@ -13,6 +14,9 @@ export type CurrentPhoto =
       result: Classification;
       /** From the user's choice to the result on screen, measured on the page. */
       totalMs: number | null;
+      /** Its entry in the history, which a verdict updates. */
+      observationId: string | null;
+      verdict: Verdict | null;
     }
   | { state: 'error'; id: number; name: string; previewUrl: string | null; error: AppError };
 

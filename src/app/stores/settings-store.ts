@@ -6,8 +6,11 @@ import { isBackendName, type BackendPreference } from '../../core/backend-choice
 export interface SettingsState {
   modelId: string | null;
   backendPreference: BackendPreference;
+  /** Store a location rounded to 0.1° with each observation; off until the user allows it. */
+  saveCoarseLocation: boolean;
   setModelId(modelId: string): void;
   setBackendPreference(preference: BackendPreference): void;
+  setSaveCoarseLocation(on: boolean): void;
 }
 
 export const useSettingsStore = create<SettingsState>()(
@@ -15,14 +18,20 @@ export const useSettingsStore = create<SettingsState>()(
     (set) => ({
       modelId: null,
       backendPreference: 'auto',
+      saveCoarseLocation: false,
       setModelId: (modelId) => set({ modelId }),
       setBackendPreference: (backendPreference) => set({ backendPreference }),
+      setSaveCoarseLocation: (saveCoarseLocation) => set({ saveCoarseLocation }),
     }),
     {
       name: 'fieldid-settings',
       version: 1,
       storage: createJSONStorage(() => localStorage),
-      partialize: ({ modelId, backendPreference }) => ({ modelId, backendPreference }),
+      partialize: ({ modelId, backendPreference, saveCoarseLocation }) => ({
+        modelId,
+        backendPreference,
+        saveCoarseLocation,
+      }),
       // Stored data is untrusted (older versions, hand edits): keep only what is valid.
       merge: (persisted, current) => {
         const p = (persisted ?? {}) as Record<string, unknown>;
@@ -33,6 +42,8 @@ export const useSettingsStore = create<SettingsState>()(
             p.backendPreference === 'auto' || isBackendName(p.backendPreference)
               ? p.backendPreference
               : current.backendPreference,
+          // Only an explicit true turns location on; anything else leaves it off.
+          saveCoarseLocation: p.saveCoarseLocation === true,
         };
       },
     },

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 
-export type Screen = 'identify' | 'batch' | 'settings';
+export type Screen = 'identify' | 'batch' | 'history' | 'settings';
 
 export interface UiState {
   screen: Screen;

@@ -1,0 +1,82 @@
+import type { APIRequestContext } from '@playwright/test';
+import { E2E_EXPORT_TOKEN } from '../playwright.config';
+import { expect, test } from './fixtures';
+import { imagenetAnimals, imagenetLabels } from './data';
+
+interface ExportedLine {
+  record: {
+    id: string;
+    verdict: string;
+    predicted: string | null;
+    correctedLabel?: string;
+    day: string;
+  };
+}
+
+async function storedRecords(request: APIRequestContext): Promise<ExportedLine[]> {
+  const response = await request.get('/api/v1/feedback/export', {
+    headers: { authorization: `Bearer ${E2E_EXPORT_TOKEN}` },
+  });
+  expect(response.status()).toBe(200);
+  const text = await response.text();
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as ExportedLine);
+}
+
+test('a correction made offline reaches the server exactly once when the network is back', async ({
+  app,
+  page,
+  context,
+  request,
+}) => {
+  const before = (await storedRecords(request)).length;
+  const tench = imagenetAnimals()[0]!;
+  const goldfish = imagenetLabels[2]!; // "goldfish, Carassius auratus"
+  await app.pinBackend('wasm');
+  await app.open();
+  await app.choose(tench.path);
+  const result = await app.resultFor(tench.file);
+
+  await context.setOffline(true);
+  await expect(page.getByTestId('offline')).toBeVisible();
+  await result.getByRole('button', { name: 'Wrong species?' }).click();
+  const picker = page.getByRole('dialog', { name: 'Which species is it?' });
+  await picker.getByLabel('Search species').fill('goldfsh'); // a typo on purpose
+  await picker.locator(`[data-testid="species-option"][data-label="${goldfish}"]`).click();
+  await picker.getByRole('button', { name: 'Save correction' }).click();
+  await expect(result.getByTestId('verdict')).toHaveAttribute('data-kind', 'corrected');
+  await expect(page.getByTestId('outbox-count')).toHaveAttribute('data-count', '1');
+  expect((await storedRecords(request)).length).toBe(before);
+
+  await context.setOffline(false);
+  await expect(page.getByTestId('outbox-count')).toHaveCount(0);
+  const after = await storedRecords(request);
+  expect(after.length).toBe(before + 1);
+  const stored = after.at(-1)!.record;
+  expect(stored).toMatchObject({
+    verdict: 'corrected',
+    correctedLabel: goldfish,
+    predicted: tench.accepted[0],
+  });
+  expect(stored.day).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+
+  // Reload and come online again: nothing is sent twice.
+  await page.reload();
+  await expect(page.getByTestId('backend')).toBeVisible();
+  await context.setOffline(true);
+  await context.setOffline(false);
+  await page.waitForTimeout(2000);
+  const again = await storedRecords(request);
+  expect(again.filter((line) => line.record.id === stored.id)).toHaveLength(1);
+  expect(again.length).toBe(before + 1);
+
+  // The verdict is in the history entry too.
+  await page.getByRole('button', { name: 'History', exact: true }).click();
+  await page.locator(`[data-testid="history-item"][data-file="${tench.file}"]`).first().click();
+  await expect(page.getByTestId('history-details').getByTestId('verdict')).toHaveAttribute(
+    'data-kind',
+    'corrected',
+  );
+});

@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, expect, test } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../playwright.config';
+import { MODELS_DIR } from './data';
+import { AppPage } from './fixtures';
+import { startServer } from './server-process';
+
+const run = promisify(execFile);
+const PORT = String(Number(process.env.E2E_PORT ?? 4180) + 7);
+
+test('a new app version with a changed model manifest is offered, and runs after Reload', async () => {
+  test.setTimeout(300_000);
+  const work = mkdtempSync(path.join(tmpdir(), 'fieldid-update-'));
+  try {
+    // Version 2: the same app rebuilt with another build id, serving a changed model
+    // (one label line edited, so the model gets a new content version in the manifest).
+    const dist2 = path.join(work, 'dist-2');
+    await run('npx', ['vite', 'build', '--outDir', dist2, '--emptyOutDir'], {
+      env: { ...process.env, APP_BUILD_ID: 'e2e-2' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const models2 = path.join(work, 'models');
+    cpSync(MODELS_DIR, models2, { recursive: true });
+    const labels = path.join(models2, 'imagenet-mobilenet-v2/labels.txt');
+    writeFileSync(
+      labels,
+      readFileSync(labels, 'utf8').replace(
+        'tench, Tinca tinca',
+        'tench, Tinca tinca (doctor fish)',
+      ),
+    );
+
+    const context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    const app = new AppPage(page);
+    await app.pinBackend('wasm');
+
+    let server = await startServer({ PORT });
+    await page.goto(`http://localhost:${PORT}/`);
+    await expect(page.getByTestId('backend')).toBeVisible();
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const oldModel = await page.getByTestId('model-version').textContent();
+    await server.stop();
+
+    server = await startServer({ PORT, DIST_DIR: dist2, MODELS_DIR: models2 });
+    await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
+    const prompt = page.getByTestId('update-prompt');
+    await expect(prompt).toContainText('A new version is ready');
+    await prompt.getByRole('button', { name: 'Reload' }).click();
+
+    await page.waitForFunction(() => document.readyState === 'complete');
+    await expect(page.getByTestId('model-version')).not.toHaveText(oldModel!);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await expect(page.getByTestId('app-version')).toContainText('+e2e-2');
+    await expect(page.getByTestId('update-prompt')).toHaveCount(0);
+    expect(errors).toEqual([]);
+    await server.stop();
+    await context.close();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});

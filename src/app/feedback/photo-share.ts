@@ -1,0 +1,46 @@
+import { MAX_PHOTO_LONG_SIDE_PX } from '../../core/feedback';
+import { fitWithin } from '../../core/image-geometry';
+import { checkPhoto } from '../../core/photo-policy';
+
+/** Tried in turn until the JPEG fits the server's byte limit. */
+const JPEG_QUALITIES = [0.85, 0.7, 0.55, 0.4];
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  const chunk = 0x8000;
+  for (let i = 0; i < bytes.length; i += chunk) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
+  }
+  return btoa(binary);
+}
+
+/**
+ * The photo as it may leave the device, only when the user opted in: re-encoded here to a
+ * JPEG of at most 512 px. A canvas writes no EXIF, GPS or camera data, and the result is
+ * checked against the same policy the server applies before it is accepted.
+ */
+export async function shareablePhoto(original: Blob): Promise<string | null> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(original, { imageOrientation: 'from-image' });
+  } catch {
+    return null;
+  }
+  try {
+    const size = fitWithin(bitmap, MAX_PHOTO_LONG_SIDE_PX);
+    const canvas = new OffscreenCanvas(size.width, size.height);
+    const context = canvas.getContext('2d');
+    if (context === null) return null;
+    context.imageSmoothingQuality = 'high';
+    context.drawImage(bitmap, 0, 0, size.width, size.height);
+    for (const quality of JPEG_QUALITIES) {
+      const jpeg = new Uint8Array(
+        await (await canvas.convertToBlob({ type: 'image/jpeg', quality })).arrayBuffer(),
+      );
+      if (checkPhoto(jpeg).ok) return toBase64(jpeg);
+    }
+    return null;
+  } finally {
+    bitmap.close();
+  }
+}

@@ -1,0 +1,285 @@
+import 'fake-indexeddb/auto';
+import { openDB } from 'idb';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createObservation,
+  type HistoryLimits,
+  type ObservationRecord,
+} from '../../core/history-policy';
+import { createHistoryDb, HISTORY_DB_VERSION, type HistoryDb } from './history-db';
+
+/** The real idb code against fake-indexeddb, a complete IndexedDB in memory. */
+
+let dbCount = 0;
+const opened: HistoryDb[] = [];
+
+function freshDb(limits?: Partial<HistoryLimits>): { db: HistoryDb; name: string } {
+  const name = `history-test-${++dbCount}`;
+  const db = createHistoryDb({
+    name,
+    limits: { maxThumbnails: 1000, maxEntries: 10_000, maxThumbnailBytes: 64 * 1024, ...limits },
+  });
+  opened.push(db);
+  return { db, name };
+}
+
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close();
+});
+
+const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const T0 = 1_750_000_000_000;
+
+function observation(n: number, overrides: Partial<ObservationRecord> = {}): ObservationRecord {
+  return {
+    ...createObservation({
+      id: uuid(n),
+      createdAt: T0 + n * 1000,
+      fileName: `photo-${n}.jpg`,
+      answer: {
+        kind: 'animal',
+        top: [
+          {
+            index: n,
+            label: `species ${n}`,
+            name: `species ${n}`,
+            scientificName: null,
+            probability: 0.8,
+          },
+        ],
+      },
+      model: 'test-model@1',
+      backend: 'cpu',
+      location: null,
+    }),
+    ...overrides,
+  };
+}
+
+const jpeg = (bytes = 100) => new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' });
+
+async function addMany(db: HistoryDb, from: number, to: number, thumbnail = true) {
+  const notices: (string | null)[] = [];
+  for (let n = from; n <= to; n++) {
+    notices.push((await db.addObservation(observation(n), thumbnail ? jpeg() : null)).notice);
+  }
+  return notices;
+}
+
+async function allIds(db: HistoryDb): Promise<string[]> {
+  return (await db.exportAll()).map((r) => r.id);
+}
+
+async function thumbnailIds(db: HistoryDb, ids: string[]): Promise<string[]> {
+  return [...(await db.getThumbnails(ids)).keys()];
+}
+
+describe('history database', () => {
+  it('adds, reads back and lists newest first', async () => {
+    const { db } = freshDb();
+    await addMany(db, 1, 3);
+    const page = await db.listObservations({ limit: 10 });
+    expect(page.items.map((r) => r.id)).toEqual([uuid(3), uuid(2), uuid(1)]);
+    expect(page.next).toBeNull();
+    expect(await db.getObservation(uuid(2))).toEqual(observation(2));
+    expect(await db.getObservation(uuid(99))).toBeNull();
+    const thumbnail = await db.getThumbnail(uuid(2));
+    expect(thumbnail).toBeInstanceOf(Blob);
+    expect(thumbnail!.size).toBe(100);
+    expect(await db.stats()).toEqual({ entries: 3, thumbnails: 3, thumbnailBytes: 300 });
+  });
+
+  it('pages with a cursor, also through records with the same time', async () => {
+    const { db } = freshDb();
+    const sameTime = [5, 6, 7, 8, 9].map((n) => observation(n, { createdAt: T0 }));
+    await db.addObservations(sameTime.map((record) => ({ record, thumbnail: null })));
+    await addMany(db, 20, 21, false);
+    const seen: string[] = [];
+    let page = await db.listObservations({ limit: 2 });
+    seen.push(...page.items.map((r) => r.id));
+    while (page.next) {
+      page = await db.listObservations({ after: page.next, limit: 2 });
+      seen.push(...page.items.map((r) => r.id));
+    }
+    expect(seen).toEqual([uuid(21), uuid(20), uuid(9), uuid(8), uuid(7), uuid(6), uuid(5)]);
+  });
+
+  it('filters while listing and exporting', async () => {
+    const { db } = freshDb();
+    await addMany(db, 1, 12, false);
+    await db.addObservation(observation(13, { answerKind: 'no-animal' }), null);
+    const page = await db.listObservations({
+      limit: 5,
+      filter: { text: 'species 1', show: 'all' },
+    });
+    expect(page.items.map((r) => r.fileName)).toEqual([
+      'photo-13.jpg',
+      'photo-12.jpg',
+      'photo-11.jpg',
+      'photo-10.jpg',
+      'photo-1.jpg',
+    ]);
+    const noAnimal = await db.exportAll({ text: '', show: 'no-animal' });
+    expect(noAnimal.map((r) => r.id)).toEqual([uuid(13)]);
+  });
+
+  it('deletes one observation with its thumbnail, and clears everything', async () => {
+    const { db } = freshDb();
+    await addMany(db, 1, 3);
+    await db.deleteObservation(uuid(2));
+    expect(await allIds(db)).toEqual([uuid(3), uuid(1)]);
+    expect(await db.getThumbnail(uuid(2))).toBeNull();
+    await db.clearHistory();
+    expect(await allIds(db)).toEqual([]);
+    expect(await db.stats()).toEqual({ entries: 0, thumbnails: 0, thumbnailBytes: 0 });
+  });
+
+  it('drops the oldest thumbnails first when over the thumbnail limit, and says so', async () => {
+    const { db } = freshDb({ maxThumbnails: 3, maxEntries: 100 });
+    const notices = await addMany(db, 1, 3);
+    expect(notices).toEqual([null, null, null]);
+    const outcome = await db.addObservations(
+      [4, 5].map((n) => ({ record: observation(n), thumbnail: jpeg() })),
+    );
+    expect(outcome.pruned.dropThumbnails).toEqual([uuid(1), uuid(2)]);
+    expect(outcome.pruned.deleteEntries).toEqual([]);
+    expect(outcome.notice).toBe(
+      'Thumbnails of the 2 oldest observations were removed to stay within storage limits.',
+    );
+    // The observations stay; only their images are gone.
+    expect(await allIds(db)).toEqual([5, 4, 3, 2, 1].map(uuid));
+    expect(await thumbnailIds(db, [1, 2, 3, 4, 5].map(uuid))).toEqual([3, 4, 5].map(uuid));
+  });
+
+  it('then deletes the oldest observations over the entry limit', async () => {
+    const { db } = freshDb({ maxThumbnails: 2, maxEntries: 4 });
+    await addMany(db, 1, 4);
+    expect(await thumbnailIds(db, [1, 2, 3, 4].map(uuid))).toEqual([3, 4].map(uuid));
+    const outcome = await db.addObservation(observation(5), jpeg());
+    expect(outcome.pruned).toEqual({
+      deleteEntries: [uuid(1)],
+      dropThumbnails: [uuid(3)],
+      freedBytes: 100,
+    });
+    expect(outcome.notice).toBe(
+      'The oldest observation was deleted and the thumbnail of the next one was removed to stay within storage limits.',
+    );
+    expect(await allIds(db)).toEqual([5, 4, 3, 2].map(uuid));
+    expect(await thumbnailIds(db, [1, 2, 3, 4, 5].map(uuid))).toEqual([4, 5].map(uuid));
+    expect(await db.stats()).toEqual({ entries: 4, thumbnails: 2, thumbnailBytes: 200 });
+  });
+
+  it('stays exactly at the caps over many adds', async () => {
+    const { db } = freshDb({ maxThumbnails: 5, maxEntries: 8 });
+    for (let n = 1; n <= 30; n += 3) {
+      await db.addObservations(
+        [n, n + 1, n + 2].map((k) => ({ record: observation(k), thumbnail: jpeg() })),
+      );
+    }
+    const stats = await db.stats();
+    expect(stats.entries).toBe(8);
+    expect(stats.thumbnails).toBe(5);
+    expect(await allIds(db)).toEqual([30, 29, 28, 27, 26, 25, 24, 23].map(uuid));
+    expect(await thumbnailIds(db, (await allIds(db)).slice())).toEqual(
+      [30, 29, 28, 27, 26].map(uuid),
+    );
+  });
+
+  it('refuses thumbnails over the size limit but keeps the observation', async () => {
+    const { db } = freshDb({ maxThumbnailBytes: 1000 });
+    const outcome = await db.addObservation(observation(1), jpeg(1001));
+    expect(outcome.thumbnailsRefused).toEqual([uuid(1)]);
+    expect(await allIds(db)).toEqual([uuid(1)]);
+    expect(await db.getThumbnail(uuid(1))).toBeNull();
+  });
+
+  it('refuses records that break the schema', async () => {
+    const { db } = freshDb();
+    const bad = { ...observation(1), createdAt: -5 };
+    const outcome = await db.addObservations([
+      { record: bad, thumbnail: null },
+      { record: observation(2), thumbnail: null },
+    ]);
+    expect(outcome.added.map((r) => r.id)).toEqual([uuid(2)]);
+    expect(await allIds(db)).toEqual([uuid(2)]);
+  });
+
+  it('restores damaged and older rows, and skips rows it cannot use', async () => {
+    const { db, name } = freshDb();
+    await addMany(db, 1, 2);
+    const raw = await openDB(name, HISTORY_DB_VERSION);
+    await raw.put('observations', {
+      id: 'legacy-row',
+      createdAt: T0 + 5000,
+      top: [{ label: 'tench', probability: 3 }],
+      answerKind: 'whatever',
+      location: { lat: 51.50735, lon: -0.12776 },
+    });
+    await raw.put('observations', { id: 'bad-top', createdAt: T0 + 500, top: 'nope' });
+    await raw.put('observations', { id: 77, createdAt: T0 + 6000 });
+    await raw.put('thumbnails', {
+      id: uuid(1),
+      createdAt: T0 + 1000,
+      bytes: 3,
+      blob: 'not a blob',
+    });
+    raw.close();
+
+    const page = await db.listObservations({ limit: 10 });
+    expect(page.unreadable).toBe(1);
+    expect(page.items.map((r) => r.id)).toEqual(['legacy-row', uuid(2), uuid(1), 'bad-top']);
+    expect(page.items[0]).toMatchObject({
+      fileName: '',
+      top: [{ label: 'tench', name: 'tench', scientificName: null, probability: 1 }],
+      answerKind: 'not-sure',
+      verdict: null,
+      location: { lat: 51.5, lon: -0.1 },
+    });
+    expect(page.items[3]).toMatchObject({ top: [], model: '' });
+    expect(await db.getThumbnail(uuid(1))).toBeNull();
+    expect(await db.getObservation('legacy-row')).toMatchObject({ answerKind: 'not-sure' });
+    expect((await db.exportAll()).map((r) => r.id)).toEqual([
+      'legacy-row',
+      uuid(2),
+      uuid(1),
+      'bad-top',
+    ]);
+    // "Delete all" also removes what could not be read.
+    await db.clearHistory();
+    expect((await db.stats()).entries).toBe(0);
+  });
+
+  it('sets, replaces and clears a verdict', async () => {
+    const { db } = freshDb();
+    await addMany(db, 1, 1);
+    const correct = await db.updateVerdict(uuid(1), { kind: 'correct', decidedAt: T0 + 10 });
+    expect(correct?.verdict).toEqual({ kind: 'correct', decidedAt: T0 + 10 });
+    await db.updateVerdict(uuid(1), {
+      kind: 'corrected',
+      correctedLabel: 'species 7',
+      decidedAt: T0 + 20,
+    });
+    expect((await db.getObservation(uuid(1)))?.verdict).toEqual({
+      kind: 'corrected',
+      correctedLabel: 'species 7',
+      decidedAt: T0 + 20,
+    });
+    expect((await db.exportAll({ text: '', show: 'corrected' })).length).toBe(1);
+    await db.updateVerdict(uuid(1), null);
+    expect((await db.getObservation(uuid(1)))?.verdict).toBeNull();
+    expect(await db.updateVerdict(uuid(9), { kind: 'correct', decidedAt: 1 })).toBeNull();
+    await expect(
+      db.updateVerdict(uuid(1), { kind: 'corrected', correctedLabel: '', decidedAt: 1 }),
+    ).rejects.toThrow();
+  });
+
+  it('keeps everything across a close and reopen (a page reload)', async () => {
+    const { db, name } = freshDb();
+    await addMany(db, 1, 2);
+    db.close();
+    const again = createHistoryDb({ name });
+    opened.push(again);
+    expect(await allIds(again)).toEqual([uuid(2), uuid(1)]);
+    expect(await again.getThumbnail(uuid(1))).toBeInstanceOf(Blob);
+  });
+});

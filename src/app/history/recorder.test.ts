@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import {
+  EMPTY_PRUNE_PLAN,
+  createObservation,
+  type CoarseLocation,
+} from '../../core/history-policy';
+import type { AddOutcome, NewObservation } from './history-db';
+import { createRecorder } from './recorder';
+
+function item(n: number): NewObservation {
+  return {
+    record: createObservation({
+      id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+      createdAt: 1_750_000_000_000 + n,
+      fileName: `photo-${n}.jpg`,
+      answer: { kind: 'not-sure', top: [] },
+      model: 'm@1',
+      backend: 'cpu',
+      location: null,
+    }),
+    thumbnail: null,
+  };
+}
+
+function harness(options: { location?: CoarseLocation | null; failWrites?: number } = {}) {
+  const writes: NewObservation[][] = [];
+  const errors: unknown[] = [];
+  const written: AddOutcome[] = [];
+  let failures = options.failWrites ?? 0;
+  const recorder = createRecorder({
+    write: async (items) => {
+      if (failures-- > 0) throw new Error('QuotaExceededError');
+      writes.push(items);
+      return {
+        added: items.map((i) => i.record),
+        thumbnailsRefused: [],
+        pruned: EMPTY_PRUNE_PLAN,
+        notice: null,
+      };
+    },
+    locate: async () => options.location ?? null,
+    onWritten: (outcome) => written.push(outcome),
+    onError: (error) => errors.push(error),
+    flushDelayMs: 20,
+    chunkSize: 50,
+  });
+  return { recorder, writes, errors, written };
+}
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('history recorder', () => {
+  it('returns at once and writes a little later', async () => {
+    const { recorder, writes } = harness();
+    recorder.record(item(1));
+    recorder.record(item(2));
+    expect(writes).toHaveLength(0);
+    expect(recorder.pending()).toBe(2);
+    await wait(60);
+    expect(writes.map((w) => w.length)).toEqual([2]);
+    expect(recorder.pending()).toBe(0);
+  });
+
+  it('writes a batch of 500 in small transactions', async () => {
+    const { recorder, writes } = harness();
+    for (let n = 0; n < 500; n++) recorder.record(item(n));
+    await recorder.flush();
+    expect(writes).toHaveLength(10);
+    expect(writes.every((w) => w.length <= 50)).toBe(true);
+    expect(writes.flat().map((w) => w.record.fileName)).toEqual(
+      Array.from({ length: 500 }, (_, n) => `photo-${n}.jpg`),
+    );
+  });
+
+  it('also writes what arrives while a write is running', async () => {
+    const { recorder, writes } = harness();
+    recorder.record(item(1));
+    const first = recorder.flush();
+    recorder.record(item(2));
+    await first;
+    await wait(60);
+    expect(writes.flat().map((w) => w.record.fileName)).toEqual(['photo-1.jpg', 'photo-2.jpg']);
+  });
+
+  it('attaches the coarse location when there is one', async () => {
+    const { recorder, writes } = harness({ location: { lat: 48.9, lon: 2.4 } });
+    recorder.record(item(1));
+    await recorder.flush();
+    expect(writes[0]![0]!.record.location).toEqual({ lat: 48.9, lon: 2.4 });
+  });
+
+  it('reports a failed write and goes on with the next one', async () => {
+    const { recorder, writes, errors } = harness({ failWrites: 1 });
+    recorder.record(item(1));
+    await recorder.flush();
+    recorder.record(item(2));
+    await recorder.flush();
+    expect(errors).toHaveLength(1);
+    expect(writes.flat().map((w) => w.record.fileName)).toEqual(['photo-2.jpg']);
+  });
+});

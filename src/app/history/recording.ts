@@ -1,0 +1,67 @@
+import { createObservation, uuidFromBytes } from '../../core/history-policy';
+import type { Classification } from '../../worker/protocol';
+import { historyRecorded, historyWriteFailed } from '../stores/history-store';
+import { historyDb } from './history-db';
+import { currentCoarseLocation } from './location';
+import { createRecorder, type Recorder } from './recorder';
+
+/**
+ * The one call the photo flow makes for each identification. It returns at once: the
+ * record is queued and written in the background (see recorder.ts).
+ */
+
+function newId(): string {
+  // randomUUID exists only in secure contexts; a phone on plain http over the LAN is not one.
+  return typeof crypto.randomUUID === 'function'
+    ? crypto.randomUUID()
+    : uuidFromBytes(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+let recorder: Recorder | null = null;
+
+function theRecorder(): Recorder {
+  if (recorder === null) {
+    recorder = createRecorder({
+      write: (items) => historyDb.addObservations(items),
+      locate: currentCoarseLocation,
+      onWritten: historyRecorded,
+      onError: historyWriteFailed,
+    });
+    const flushNow = () => void recorder?.flush();
+    // Results of the last moments before a reload or a switch to another app are written
+    // right away rather than after the usual short delay.
+    window.addEventListener('pagehide', flushNow);
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'hidden') flushNow();
+    });
+  }
+  return recorder;
+}
+
+/** Writes whatever is still queued: before a verdict updates an observation, for one. */
+export function flushRecording(): Promise<void> {
+  return recorder?.flush() ?? Promise.resolve();
+}
+
+/** Queues the observation and returns its id (null if it could not even be queued). */
+export function recordIdentification(fileName: string, result: Classification): string | null {
+  const id = newId();
+  try {
+    theRecorder().record({
+      record: createObservation({
+        id,
+        createdAt: Date.now(),
+        fileName,
+        answer: result.answer,
+        model: result.model,
+        backend: result.backend,
+        location: null, // added when written, if the user allowed it
+      }),
+      thumbnail: result.thumbnail,
+    });
+    return id;
+  } catch (error) {
+    historyWriteFailed(error); // the identification itself is never affected
+    return null;
+  }
+}

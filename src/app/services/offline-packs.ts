@@ -1,0 +1,115 @@
+import {
+  entryPath,
+  isComplete,
+  modelCacheName,
+  parseModelCacheName,
+} from '../../core/cache-policy';
+import { sha256Hex } from '../../core/digest';
+import { readBody } from '../../core/read-body';
+import { fail, ok, type Result } from '../../core/errors';
+import { fileUrl, modelEntrySchema, type ModelEntry } from '../../core/model-manifest';
+import { useModelStore } from '../stores/model-store';
+
+/**
+ * Offline model packs, seen from the page: which versions are complete in their caches,
+ * downloading one with progress (each file checked against its sha256 before it is
+ * stored), removing one, and the storage the browser grants.
+ */
+
+export interface PackStatus {
+  complete: boolean;
+  cachedBytes: number;
+}
+
+const hasCaches = () => typeof caches !== 'undefined';
+
+async function cachedPaths(entry: ModelEntry): Promise<string[]> {
+  const name = modelCacheName(entry.id, entry.version);
+  if (!hasCaches() || !(await caches.has(name))) return [];
+  const keys = await (await caches.open(name)).keys();
+  return keys.map((request) => new URL(request.url).pathname.split('/').pop() ?? '');
+}
+
+export async function packStatus(entry: ModelEntry): Promise<PackStatus> {
+  const paths = new Set(await cachedPaths(entry));
+  const cachedBytes = entry.files
+    .filter((f) => paths.has(f.path))
+    .reduce((sum, f) => sum + f.bytes, 0);
+  return { complete: isComplete(entry, [...paths]), cachedBytes };
+}
+
+export async function makeAvailableOffline(
+  entry: ModelEntry,
+  onProgress: (loadedBytes: number, totalBytes: number) => void = () => {},
+): Promise<Result<null>> {
+  if (!hasCaches()) return fail('MODEL_LOAD_FAILED', 'this browser has no Cache Storage');
+  const cache = await caches.open(modelCacheName(entry.id, entry.version));
+  let done = 0;
+  for (const file of entry.files) {
+    const url = fileUrl(entry, file.path);
+    if (await cache.match(url)) {
+      done += file.bytes;
+      onProgress(done, entry.totalBytes);
+      continue;
+    }
+    let body: ArrayBuffer;
+    try {
+      const response = await fetch(url, { cache: 'no-store' });
+      if (!response.ok) return fail('MODEL_LOAD_FAILED', `${file.path}: HTTP ${response.status}`);
+      body = await readBody(response, (bytes) => onProgress(done + bytes, entry.totalBytes));
+    } catch (error) {
+      return fail('FETCH_FAILED', String(error));
+    }
+    if (body.byteLength !== file.bytes || (await sha256Hex(body)) !== file.sha256) {
+      return fail('MODEL_INTEGRITY_FAILED', file.path);
+    }
+    await cache.put(
+      url,
+      new Response(body, { headers: { 'content-length': String(body.byteLength) } }),
+    );
+    done += file.bytes;
+    onProgress(done, entry.totalBytes);
+  }
+  await cache.put(entryPath(entry.id, entry.version), Response.json(entry));
+  return ok(null);
+}
+
+export async function removePack(entry: ModelEntry): Promise<void> {
+  if (hasCaches()) await caches.delete(modelCacheName(entry.id, entry.version));
+}
+
+/** After the first install: the model fetched before the service worker was in control is stored now. */
+export async function cacheCurrentModel(): Promise<void> {
+  const { entry } = useModelStore.getState();
+  if (entry !== null) await makeAvailableOffline(entry);
+}
+
+/**
+ * Complete cached versions with their stored entries: what can run offline when the
+ * manifest names a version that was never downloaded.
+ */
+export async function cachedEntries(): Promise<ModelEntry[]> {
+  if (!hasCaches()) return [];
+  const entries: ModelEntry[] = [];
+  for (const name of await caches.keys()) {
+    const ref = parseModelCacheName(name);
+    if (ref === null) continue;
+    const stored = await (await caches.open(name)).match(entryPath(ref.id, ref.version));
+    const parsed = modelEntrySchema.safeParse(await stored?.json().catch(() => null));
+    if (parsed.success && (await packStatus(parsed.data)).complete) entries.push(parsed.data);
+  }
+  return entries;
+}
+
+export async function storageEstimate(): Promise<{ usage: number; quota: number } | null> {
+  if (!navigator.storage?.estimate) return null;
+  const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+  return { usage, quota };
+}
+
+/** Asks once for persistent storage, so the browser does not evict offline models under pressure. */
+export async function requestPersistence(): Promise<boolean | null> {
+  if (!navigator.storage?.persist) return null;
+  if (await navigator.storage.persisted()) return true;
+  return navigator.storage.persist();
+}

@@ -1,0 +1,142 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../../playwright.config';
+
+/**
+ * The field worker's case: the first visit with a signal (cold, nothing cached), then a
+ * visit with the network off, then one with it back. Time to the first result of each,
+ * and the bytes the server actually sent, counted by the server itself.
+ */
+
+export interface TrafficCounter {
+  reset(): void;
+  read(): { requests: number; bytes: number; paths: string[] };
+}
+
+export interface VisitReport {
+  /** From navigation to the first photo's result on screen. */
+  toFirstResultMs: number;
+  requests: number;
+  bytes: number;
+  /** What was fetched over the network, for the repeat visits (every path once). */
+  paths: string[];
+}
+
+export interface OfflineReport {
+  firstVisit: VisitReport;
+  repeatVisitOffline: VisitReport;
+  repeatVisitOnline: VisitReport;
+  target: string;
+}
+
+async function firstResult(
+  page: Page,
+  photo: string,
+  navigate: () => Promise<unknown>,
+): Promise<number> {
+  const started = Date.now();
+  await navigate();
+  await page.getByTestId('backend').waitFor({ timeout: 120_000 });
+  await page.getByLabel('Choose photos').setInputFiles(photo);
+  await page
+    .locator(`[data-testid="result"][data-file="${path.basename(photo)}"]`)
+    .waitFor({ timeout: 120_000 });
+  return Date.now() - started;
+}
+
+/** The few page globals used below (this file is type-checked without the DOM library). */
+interface PageGlobals {
+  caches: { open(name: string): Promise<{ keys(): Promise<{ url: string }[]> }> };
+  localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+  navigator: { serviceWorker: { controller: object | null } };
+}
+
+interface ManifestShape {
+  defaultModel: string;
+  models: { id: string; version: string; files: { path: string }[] }[];
+}
+
+/** Every file of the default model is in its offline cache (as the app checks it). */
+async function modelCached(page: Page): Promise<void> {
+  await page.waitForFunction(
+    async () => {
+      const { caches } = globalThis as unknown as PageGlobals;
+      const manifest = (await (await fetch('/models/manifest.json')).json()) as ManifestShape;
+      const entry = manifest.models.find((m) => m.id === manifest.defaultModel)!;
+      const cache = await caches.open(`fieldid-model:${entry.id}@${entry.version}`);
+      const paths = (await cache.keys()).map((r) => new URL(r.url).pathname.split('/').pop());
+      return entry.files.every((f) => paths.includes(f.path));
+    },
+    null,
+    { timeout: 120_000, polling: 500 },
+  );
+}
+
+export async function runOfflineBench(options: {
+  baseUrl: string;
+  photos: [string, string, string];
+  traffic: TrafficCounter;
+  log: (message: string) => void;
+}): Promise<OfflineReport> {
+  const { baseUrl, photos, traffic, log } = options;
+  const profile = await mkdtemp(path.join(tmpdir(), 'fieldid-bench-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.addInitScript(() => {
+      const { localStorage } = globalThis as unknown as PageGlobals;
+      if (localStorage.getItem('fieldid-settings') === null) {
+        localStorage.setItem(
+          'fieldid-settings',
+          JSON.stringify({ state: { modelId: null, backendPreference: 'wasm' }, version: 1 }),
+        );
+      }
+    });
+
+    log('offline: first visit (cold)');
+    traffic.reset();
+    const coldMs = await firstResult(page, photos[0], () => page.goto(baseUrl));
+    // The visit is over once the app and the model are stored for offline use.
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).navigator.serviceWorker.controller !== null,
+      null,
+      { timeout: 60_000 },
+    );
+    await modelCached(page);
+    const cold = traffic.read();
+
+    log('offline: repeat visit with the network off');
+    await context.setOffline(true);
+    traffic.reset();
+    const offlineMs = await firstResult(page, photos[1], () => page.reload());
+    const offline = traffic.read();
+
+    log('offline: repeat visit with the network back');
+    await context.setOffline(false);
+    traffic.reset();
+    const onlineMs = await firstResult(page, photos[2], () => page.reload());
+    await page.waitForTimeout(1000); // let the update check finish
+    const online = traffic.read();
+
+    return {
+      firstVisit: {
+        toFirstResultMs: coldMs,
+        requests: cold.requests,
+        bytes: cold.bytes,
+        paths: [],
+      },
+      repeatVisitOffline: { toFirstResultMs: offlineMs, ...offline },
+      repeatVisitOnline: { toFirstResultMs: onlineMs, ...online },
+      target:
+        'a repeat visit fetches nothing but the manifest check (model manifest, service worker script)',
+    };
+  } finally {
+    await context.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,427 @@
+import 'fake-indexeddb/auto';
+import type { FastifyInstance } from 'fastify';
+import { openDB } from 'idb';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  feedbackRecordSchema,
+  feedbackReplySchema,
+  type FeedbackRecord,
+  type FeedbackResult,
+} from '../core/feedback';
+import { OUTBOX_MAX_DELAY_MS } from '../core/outbox-policy';
+import type { StoredFeedback } from '../server/feedback-store';
+import {
+  buildTestApp,
+  makeRecord,
+  testModel,
+  type TestApp,
+  type TestModel,
+} from '../server/test-feedback';
+import {
+  dueRecords,
+  enqueue,
+  markSolo,
+  OUTBOX_DB_NAME,
+  outboxCounts,
+  rejectedRecords,
+  removeWaiting,
+  reschedule,
+  setAside,
+  type WaitingRecord,
+} from './outbox-db';
+import { flushOutbox } from './sender';
+
+/**
+ * The real outbox code (idb) on fake-indexeddb, a complete IndexedDB in memory; the
+ * sender against the real server app (real SQLite file, real models) through `inject`.
+ */
+
+const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+function record(n: number, overrides: Record<string, unknown> = {}): FeedbackRecord {
+  return feedbackRecordSchema.parse({
+    id: uuid(n),
+    model: { id: 'inat-birds-mobilenet-v2', version: 'abc123def0' },
+    predicted: 'Turdus migratorius (American Robin)',
+    verdict: 'correct',
+    day: '2026-05-01',
+    appVersion: '0.1.0',
+    ...overrides,
+  });
+}
+
+/** A second connection, as another tab or the service worker would have. */
+async function rawDb() {
+  await outboxCounts(); // the module creates the stores first
+  return openDB(OUTBOX_DB_NAME);
+}
+
+async function rawRows(): Promise<unknown[]> {
+  const raw = await rawDb();
+  try {
+    return await raw.getAll('waiting');
+  } finally {
+    raw.close();
+  }
+}
+
+beforeEach(async () => {
+  const raw = await rawDb();
+  const tx = raw.transaction(['waiting', 'rejected'], 'readwrite');
+  await Promise.all([tx.objectStore('waiting').clear(), tx.objectStore('rejected').clear()]);
+  await tx.done;
+  raw.close();
+});
+
+const ids = (rows: readonly { id: string }[]) => rows.map((row) => row.id);
+
+describe('the outbox database', () => {
+  it('queues records and counts them', async () => {
+    expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 0, nextAttemptAt: null });
+    await enqueue(record(1), 'obs-1', 1_000);
+    await enqueue(record(2), null, 2_000);
+    expect(await outboxCounts()).toEqual({ waiting: 2, rejected: 0, nextAttemptAt: 1_000 });
+    const due = await dueRecords(5_000);
+    expect(due).toEqual<WaitingRecord[]>([
+      {
+        id: uuid(1),
+        record: record(1),
+        observationId: 'obs-1',
+        queuedAt: 1_000,
+        attempts: 0,
+        nextAttemptAt: 1_000,
+        solo: false,
+      },
+      {
+        id: uuid(2),
+        record: record(2),
+        observationId: null,
+        queuedAt: 2_000,
+        attempts: 0,
+        nextAttemptAt: 2_000,
+        solo: false,
+      },
+    ]);
+  });
+
+  it('replaces the unsent record of the same observation, and only that one', async () => {
+    await enqueue(record(1), 'obs-1', 1_000);
+    await enqueue(record(2), 'obs-2', 1_100);
+    await enqueue(record(3), null, 1_200);
+    await enqueue(record(4), null, 1_300);
+    await enqueue(record(5, { verdict: 'not-an-animal', predicted: null }), 'obs-1', 1_400);
+    expect(ids(await dueRecords(10_000))).toEqual([uuid(2), uuid(3), uuid(4), uuid(5)]);
+    expect((await outboxCounts()).waiting).toBe(4);
+  });
+
+  it('gives out due records oldest first, and none before its time', async () => {
+    await enqueue(record(1), null, 3_000);
+    await enqueue(record(2), null, 1_000);
+    await enqueue(record(3), null, 2_000);
+    expect(await dueRecords(999)).toEqual([]);
+    expect(ids(await dueRecords(2_000))).toEqual([uuid(2), uuid(3)]);
+    expect(ids(await dueRecords(3_000))).toEqual([uuid(2), uuid(3), uuid(1)]);
+  });
+
+  it('reschedules with the delay for the attempts made so far, and counts the attempt', async () => {
+    await enqueue(record(1), null, 0);
+    await enqueue(record(2), null, 0);
+    const delays: number[] = [];
+    const delayFor = (attempts: number) => {
+      delays.push(attempts);
+      return 1_000 * 2 ** attempts;
+    };
+    await reschedule([uuid(1), uuid(99)], delayFor, 100);
+    await reschedule([uuid(1)], delayFor, 200);
+    expect(delays).toEqual([0, 1]);
+    expect(ids(await dueRecords(2_199))).toEqual([uuid(2)]);
+    const [first] = (await dueRecords(2_200)).filter((row) => row.id === uuid(1));
+    expect(first).toMatchObject({ attempts: 2, nextAttemptAt: 2_200, queuedAt: 0 });
+    expect(await outboxCounts()).toMatchObject({ waiting: 2, nextAttemptAt: 0 });
+  });
+
+  it('sets refused records aside with their code, out of the waiting ones', async () => {
+    await enqueue(record(1), null, 0);
+    await enqueue(record(2), null, 0);
+    await setAside(
+      [
+        { id: uuid(1), code: 'UNKNOWN_LABEL' },
+        { id: uuid(99), code: 'HTTP_413' },
+      ],
+      500,
+    );
+    expect(await outboxCounts()).toEqual({ waiting: 1, rejected: 1, nextAttemptAt: 0 });
+    expect(await rejectedRecords()).toEqual([
+      { id: uuid(1), record: record(1), code: 'UNKNOWN_LABEL', rejectedAt: 500 },
+    ]);
+    expect(ids(await dueRecords(1_000))).toEqual([uuid(2)]);
+  });
+
+  it('removes sent records and marks records to be sent alone', async () => {
+    await enqueue(record(1), null, 0);
+    await enqueue(record(2), null, 0);
+    await enqueue(record(3), null, 0);
+    await markSolo([uuid(2), uuid(99)]);
+    await removeWaiting([uuid(1), uuid(98)]);
+    const due = await dueRecords(0);
+    expect(due.map((row) => [row.id, row.solo])).toEqual([
+      [uuid(2), true],
+      [uuid(3), false],
+    ]);
+  });
+
+  it('drops a row damaged in the database, and never sends it', async () => {
+    await enqueue(record(1), null, 0);
+    const good = (await rawRows())[0] as WaitingRecord;
+    const damaged: unknown[] = [
+      { ...good, id: uuid(2), record: { ...record(2), day: '2026-13-45' } },
+      { ...good, id: uuid(3), record: { ...record(3), ip: '192.0.2.1' } },
+      { ...good, id: uuid(4), record: record(5) }, // keyed under another id
+      { ...good, id: uuid(6), record: record(6), nextAttemptAt: undefined },
+      { ...good, id: uuid(7), record: record(7), queuedAt: 'yesterday' },
+      { ...good, id: uuid(8), record: record(8), attempts: -1 },
+      { ...good, id: uuid(9), record: record(9), solo: 'yes' },
+      { id: uuid(10), record: null },
+      { id: uuid(11) },
+    ];
+    const raw = await rawDb();
+    for (const row of damaged) await raw.put('waiting', row);
+    raw.close();
+    expect((await outboxCounts()).waiting).toBe(damaged.length + 1);
+
+    const bodies: unknown[] = [];
+    const fetchFn = (async (_url: unknown, init?: RequestInit) => {
+      bodies.push(JSON.parse(String(init?.body)));
+      return Response.json({ results: [{ id: uuid(1), status: 'accepted' }] });
+    }) as typeof fetch;
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 1, rejected: 0, retryLater: 0 });
+    expect(bodies).toEqual([{ records: [record(1)] }]);
+    expect(await rawRows()).toEqual([]);
+    expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 0, nextAttemptAt: null });
+  });
+});
+
+interface Exchange {
+  sentIds: string[];
+  status: number;
+  results: FeedbackResult[] | null;
+}
+
+/**
+ * A `fetch` that hands the request to the app with `inject` and answers with a real
+ * `Response`. `loseReplies` replies are lost after the server has handled the request,
+ * as when the connection drops on the way back.
+ */
+function fetchThrough(app: FastifyInstance, options: { loseReplies?: number } = {}) {
+  const exchanges: Exchange[] = [];
+  let toLose = options.loseReplies ?? 0;
+  const fetchFn = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = input instanceof Request ? input.url : String(input);
+    const body = typeof init?.body === 'string' ? init.body : undefined;
+    const res = await app.inject({
+      method: (init?.method ?? 'GET') as 'GET' | 'POST',
+      url,
+      headers: Object.fromEntries(new Headers(init?.headers).entries()),
+      ...(body === undefined ? {} : { payload: body }),
+    });
+    const parsed = feedbackReplySchema.safeParse(safeJson(res.payload));
+    exchanges.push({
+      sentIds: body === undefined ? [] : ids(JSON.parse(body).records),
+      status: res.statusCode,
+      results: parsed.success ? parsed.data.results : null,
+    });
+    if (toLose > 0) {
+      toLose--;
+      throw new TypeError('Failed to fetch');
+    }
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) {
+      for (const one of [value ?? []].flat()) headers.append(name, String(one));
+    }
+    const noBody = [204, 205, 304].includes(res.statusCode);
+    return new Response(noBody ? null : res.payload, { status: res.statusCode, headers });
+  };
+  return { fetchFn: fetchFn as typeof fetch, exchanges };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+async function storedRows(t: TestApp): Promise<StoredFeedback[]> {
+  const rows: StoredFeedback[] = [];
+  for await (const row of t.store.exportRecords()) rows.push(row);
+  return rows;
+}
+
+const storedIds = async (t: TestApp) =>
+  (await storedRows(t)).map((row) => (JSON.parse(row.recordJson) as { id: string }).id);
+
+describe('flushOutbox against the real server', () => {
+  let model: TestModel;
+  let t: TestApp | null = null;
+  beforeAll(async () => {
+    model = await testModel();
+  });
+  beforeEach(() => {
+    // Only Date: the database and the server keep their real timers.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.parse('2026-05-02T09:00:00Z'));
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    await t?.close();
+    t = null;
+  });
+
+  const start = async (feedback: Parameters<typeof buildTestApp>[1] = {}) => {
+    t = await buildTestApp('sqlite', feedback);
+    return t;
+  };
+  const valid = (overrides: Record<string, unknown> = {}) =>
+    feedbackRecordSchema.parse(makeRecord(model, overrides));
+  // A millisecond apart: records queued at the same instant go in id order.
+  const queue = async (...records: FeedbackRecord[]) => {
+    for (const one of records) {
+      advance(1);
+      await enqueue(one, null, Date.now());
+    }
+  };
+  const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
+
+  it('sends what waits in one batch; the server stores it and it leaves the outbox', async () => {
+    const app = await start();
+    const records = [valid(), valid({ verdict: 'correct', correctedLabel: undefined }), valid()];
+    await queue(...records);
+    const { fetchFn, exchanges } = fetchThrough(app.app);
+
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 3, rejected: 0, retryLater: 0 });
+    expect(exchanges.map((e) => [e.status, e.sentIds])).toEqual([[200, ids(records)]]);
+    expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 0, nextAttemptAt: null });
+    expect(await storedIds(app)).toEqual(ids(records));
+
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 0, rejected: 0, retryLater: 0 });
+    expect(exchanges).toHaveLength(1);
+  });
+
+  it('sets aside a record the server rejects, with its code, and sends the others', async () => {
+    const app = await start();
+    const bad = valid({ correctedLabel: 'Passer domesticus (House Sparrow)x' });
+    const goods = [valid(), valid()];
+    await queue(goods[0]!, bad, goods[1]!);
+    const { fetchFn, exchanges } = fetchThrough(app.app);
+
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 2, rejected: 1, retryLater: 0 });
+    expect(exchanges).toHaveLength(1);
+    expect(await storedIds(app)).toEqual(ids(goods));
+    expect(await rejectedRecords()).toEqual([
+      { id: bad.id, record: bad, code: 'UNKNOWN_LABEL', rejectedAt: Date.now() },
+    ]);
+    expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 1, nextAttemptAt: null });
+
+    advance(OUTBOX_MAX_DELAY_MS * 10);
+    await flushOutbox(fetchFn);
+    expect(exchanges).toHaveLength(1); // never retried
+  });
+
+  it("waits for a 429's Retry-After, then sends", async () => {
+    // One request, then one more every 10 s.
+    const app = await start({ feedback: { rateLimit: { burst: 1, perMinute: 6 } } });
+    const { fetchFn, exchanges } = fetchThrough(app.app);
+    await queue(valid());
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 1, rejected: 0, retryLater: 0 });
+
+    const later = [valid(), valid()];
+    await queue(...later);
+    const limitedAt = Date.now();
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 0, rejected: 0, retryLater: 2 });
+    expect(exchanges.map((e) => e.status)).toEqual([200, 429]);
+    expect(await outboxCounts()).toEqual({
+      waiting: 2,
+      rejected: 0,
+      nextAttemptAt: limitedAt + 10_000,
+    });
+
+    advance(9_999);
+    await flushOutbox(fetchFn);
+    expect(exchanges).toHaveLength(2); // not yet due: no request
+
+    advance(1);
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 2, rejected: 0, retryLater: 0 });
+    expect(exchanges.map((e) => e.status)).toEqual([200, 429, 200]);
+    expect(await app.store.count()).toBe(3);
+  });
+
+  it('never stores a record twice when the reply is lost after the server stored the batch', async () => {
+    const app = await start();
+    const records = [valid(), valid(), valid()];
+    await queue(...records);
+    const { fetchFn, exchanges } = fetchThrough(app.app, { loseReplies: 2 });
+
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 0, rejected: 0, retryLater: 3 });
+    expect(await app.store.count()).toBe(3); // stored, but the phone does not know
+    expect((await outboxCounts()).waiting).toBe(3);
+
+    advance(OUTBOX_MAX_DELAY_MS);
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 0, rejected: 0, retryLater: 3 });
+    advance(OUTBOX_MAX_DELAY_MS);
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 3, rejected: 0, retryLater: 0 });
+
+    expect(exchanges.map((e) => e.results?.map((r) => r.status))).toEqual([
+      ['accepted', 'accepted', 'accepted'],
+      ['duplicate', 'duplicate', 'duplicate'],
+      ['duplicate', 'duplicate', 'duplicate'],
+    ]);
+    expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 0, nextAttemptAt: null });
+    expect((await storedIds(app)).sort()).toEqual(ids(records).sort());
+    expect(await app.store.count()).toBe(3);
+  });
+
+  it('splits a batch refused as a whole (413) and sends its records one by one', async () => {
+    const records = [valid(), valid(), valid()];
+    const oneRecordBytes = JSON.stringify({ records: [records[0]] }).length;
+    // Room for one record, not for two: and not for a record carrying 2 KB more.
+    const app = await start({ feedback: { bodyLimitBytes: oneRecordBytes + 300 } });
+    const tooBig = valid({ photo: 'A'.repeat(2_400) });
+    await queue(records[0]!, tooBig, records[1]!, records[2]!);
+    const { fetchFn, exchanges } = fetchThrough(app.app);
+
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 3, rejected: 1, retryLater: 0 });
+    expect(exchanges.map((e) => [e.status, e.sentIds])).toEqual([
+      [413, ids([records[0]!, tooBig, records[1]!, records[2]!])],
+      [200, [records[0]!.id]],
+      [413, [tooBig.id]],
+      [200, [records[1]!.id]],
+      [200, [records[2]!.id]],
+    ]);
+    expect(await storedIds(app)).toEqual(ids(records));
+    expect(await rejectedRecords()).toMatchObject([{ id: tooBig.id, code: 'HTTP_413' }]);
+    expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 1, nextAttemptAt: null });
+  });
+
+  it('keeps everything when the server is unreachable or failing, and sends it later', async () => {
+    const app = await start();
+    const records = [valid(), valid()];
+    await queue(...records);
+    const offline = (async () => {
+      throw new TypeError('Failed to fetch');
+    }) as typeof fetch;
+    expect(await flushOutbox(offline)).toEqual({ sent: 0, rejected: 0, retryLater: 2 });
+    const failing = (async () => new Response('oops', { status: 503 })) as typeof fetch;
+    advance(OUTBOX_MAX_DELAY_MS);
+    expect(await flushOutbox(failing)).toEqual({ sent: 0, rejected: 0, retryLater: 2 });
+    const garbled = (async () => new Response('<html>portal</html>')) as typeof fetch;
+    advance(OUTBOX_MAX_DELAY_MS);
+    expect(await flushOutbox(garbled)).toEqual({ sent: 0, rejected: 0, retryLater: 2 });
+    expect(await app.store.count()).toBe(0);
+
+    advance(OUTBOX_MAX_DELAY_MS);
+    const { fetchFn } = fetchThrough(app.app);
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 2, rejected: 0, retryLater: 0 });
+    expect(await storedIds(app)).toEqual(ids(records));
+  });
+});

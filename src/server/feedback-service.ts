@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import type { ErrorCode } from '../core/errors';
+import {
+  canonicalJson,
+  feedbackRecordProblem,
+  type FeedbackRecord,
+  type FeedbackResult,
+  type LabelIndex,
+} from '../core/feedback';
+import { checkPhoto } from '../core/photo-policy';
+import type { FeedbackStore, InsertOutcome, NewFeedback } from './feedback-store';
+import type { ModelMemory } from './model-memory';
+
+export interface FeedbackServiceDeps {
+  store: FeedbackStore;
+  /** The labels of every model version ever served, not only of those served now. */
+  models: Pick<ModelMemory, 'indexFor'>;
+  /** Milliseconds; the day of a record may not be later than tomorrow (UTC) by this clock. */
+  now?: () => number;
+  /** Called once per record with its outcome. */
+  onResult?: (result: FeedbackResult) => void;
+}
+
+export interface FeedbackService {
+  /** Schema-valid records in, one result per record out, in the same order. */
+  submit(records: readonly FeedbackRecord[]): Promise<FeedbackResult[]>;
+}
+
+const DAY_MS = 86_400_000;
+
+export function createFeedbackService(deps: FeedbackServiceDeps): FeedbackService {
+  const now = deps.now ?? Date.now;
+
+  return {
+    async submit(records) {
+      const latestDay = new Date(now() + DAY_MS).toISOString().slice(0, 10);
+      const labels = await deps.models.indexFor(records.map((record) => record.model));
+      const results: FeedbackResult[] = new Array(records.length);
+      const toStore: { index: number; item: NewFeedback }[] = [];
+      /** A repeated id within one batch is answered like a repeat of an earlier request. */
+      const repeats: { index: number; first: number; samePayload: boolean }[] = [];
+      const firstById = new Map<string, { index: number; hash: string }>();
+
+      records.forEach((record, index) => {
+        const code = recordProblem(record, labels, latestDay);
+        if (code !== null) {
+          results[index] = { id: record.id, status: 'rejected', code };
+          return;
+        }
+        const item = toNewFeedback(record);
+        const first = firstById.get(record.id);
+        if (first) {
+          repeats.push({
+            index,
+            first: first.index,
+            samePayload: first.hash === item.payloadSha256,
+          });
+          return;
+        }
+        firstById.set(record.id, { index, hash: item.payloadSha256 });
+        toStore.push({ index, item });
+      });
+
+      const outcomes = await deps.store.insertMany(toStore.map(({ item }) => item));
+      toStore.forEach(({ index, item }, i) => {
+        results[index] = resultOf(item.id, outcomes[i] ?? 'conflict');
+      });
+      for (const { index, first, samePayload } of repeats) {
+        const id = records[index]?.id ?? '';
+        const earlier = results[first];
+        results[index] =
+          samePayload && earlier?.status !== 'rejected'
+            ? { id, status: 'duplicate' }
+            : { id, status: 'rejected', code: 'CONFLICT' };
+      }
+      for (const result of results) deps.onResult?.(result);
+      return results;
+    },
+  };
+}
+
+function recordProblem(
+  record: FeedbackRecord,
+  labels: LabelIndex,
+  latestDay: string,
+): ErrorCode | null {
+  if (record.day > latestDay) return 'VALIDATION_FAILED';
+  const problem = feedbackRecordProblem(record, labels);
+  if (problem !== null) return problem;
+  if (record.photo !== undefined) {
+    // The schema has checked the base64 alphabet and padding, so this decodes exactly.
+    const check = checkPhoto(Buffer.from(record.photo, 'base64'));
+    if (!check.ok) return check.code;
+  }
+  return null;
+}
+
+function toNewFeedback(record: FeedbackRecord): NewFeedback {
+  const { photo, ...withoutPhoto } = record;
+  return {
+    id: record.id,
+    payloadSha256: createHash('sha256').update(canonicalJson(record)).digest('hex'),
+    modelId: record.model.id,
+    modelVersion: record.model.version,
+    verdict: record.verdict,
+    day: record.day,
+    recordJson: canonicalJson(withoutPhoto),
+    photo: photo === undefined ? null : Buffer.from(photo, 'base64'),
+  };
+}
+
+function resultOf(id: string, outcome: InsertOutcome): FeedbackResult {
+  if (outcome === 'conflict') return { id, status: 'rejected', code: 'CONFLICT' };
+  return { id, status: outcome };
+}
