@@ -1,4 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A port nobody listens on now, so a stale server can never answer for a new one. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 /** The production server as its own process, for tests that restart it or change what it serves. */
 export async function startServer(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {

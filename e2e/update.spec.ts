@@ -7,14 +7,15 @@ import { chromium, expect, test } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../playwright.config';
 import { MODELS_DIR } from './data';
 import { AppPage } from './fixtures';
-import { startServer } from './server-process';
+import { freePort, startServer } from './server-process';
 
 const run = promisify(execFile);
-const PORT = String(Number(process.env.E2E_PORT ?? 4180) + 7);
 
 test('a new app version with a changed model manifest is offered, and runs after Reload', async () => {
   test.setTimeout(300_000);
   const work = mkdtempSync(path.join(tmpdir(), 'fieldid-update-'));
+  const PORT = String(await freePort());
+  const cleanup: (() => Promise<void>)[] = [];
   try {
     // Version 2: the same app rebuilt with another build id, serving a changed model
     // (one label line edited, so the model gets a new content version in the manifest).
@@ -38,6 +39,7 @@ test('a new app version with a changed model manifest is offered, and runs after
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: CHROMIUM_ARGS,
     });
+    cleanup.push(() => context.close());
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
@@ -45,6 +47,7 @@ test('a new app version with a changed model manifest is offered, and runs after
     await app.pinBackend('wasm');
 
     let server = await startServer({ PORT });
+    cleanup.push(() => server.stop());
     await page.goto(`http://localhost:${PORT}/`);
     await expect(page.getByTestId('backend')).toBeVisible();
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
@@ -63,9 +66,8 @@ test('a new app version with a changed model manifest is offered, and runs after
     await expect(page.getByTestId('app-version')).toContainText('+e2e-2');
     await expect(page.getByTestId('update-prompt')).toHaveCount(0);
     expect(errors).toEqual([]);
-    await server.stop();
-    await context.close();
   } finally {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
     rmSync(work, { recursive: true, force: true });
   }
 });

@@ -35,9 +35,13 @@ export function startPwa(): void {
   workbox = wb;
   wb.addEventListener('waiting', () => usePwaStore.setState({ updateWaiting: true }));
   wb.addEventListener('controlling', (event) => {
-    if (event.isUpdate && reloadRequested) window.location.reload();
     // First install: the model may have been fetched before the worker was in control.
     if (!event.isUpdate) void cacheCurrentModel();
+  });
+  // Not workbox-window's 'controlling': it stays silent for an update found by a later
+  // check (an "external" worker), which is how most updates of a long-open app arrive.
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (reloadRequested) window.location.reload();
   });
   void wb.register();
   setInterval(() => void wb.update(), UPDATE_CHECK_MS);
@@ -49,6 +53,7 @@ export function startPwa(): void {
 export function applyUpdate(): void {
   if (workbox === null) return;
   reloadRequested = true;
+  usePwaStore.setState({ updateWaiting: false });
   workbox.messageSkipWaiting();
 }
 
