@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { APIRequestContext } from '@playwright/test';
 import { E2E_EXPORT_TOKEN } from '../playwright.config';
 import { expect, test } from './fixtures';
@@ -79,4 +80,43 @@ test('a correction made offline reaches the server exactly once when the network
     'data-kind',
     'corrected',
   );
+});
+
+test('a photo shared with a correction leaves the device re-encoded, small and without metadata', async ({
+  app,
+  page,
+  request,
+}) => {
+  const { dataPath } = await import('./data');
+  const { checkPhoto } = await import('../src/core/photo-policy');
+  // A phone photo with EXIF (orientation), which must not survive the re-encoding.
+  const file = 'jpeg_exif_orientation6_domestic_dog.jpg';
+  expect(readFileSync(dataPath('odd-inputs', file)).includes(Buffer.from('Exif'))).toBe(true);
+  await app.pinBackend('wasm');
+  await app.open();
+  await app.choose(dataPath('odd-inputs', file));
+  const result = await app.resultFor(file);
+  await result.getByRole('button', { name: /Wrong species\?|Pick the species/ }).click();
+  const picker = page.getByRole('dialog', { name: 'Which species is it?' });
+  await picker.getByRole('button', { name: 'Other / unknown species' }).click();
+  await picker.getByLabel('Its name, if you know it (optional)').fill('Czechoslovakian wolfdog');
+  await picker.getByLabel(/Also send the photo/).check();
+  await picker.getByRole('button', { name: 'Save correction' }).click();
+  await expect(result.getByTestId('verdict')).toHaveAttribute('data-kind', 'unknown-species');
+  await expect(page.getByTestId('outbox-count')).toHaveCount(0);
+
+  const response = await request.get('/api/v1/feedback/export?photos=1', {
+    headers: { authorization: `Bearer ${E2E_EXPORT_TOKEN}` },
+  });
+  const lines = (await response.text())
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  const mine = lines.find((l) => l.record.freeTextName === 'Czechoslovakian wolfdog');
+  expect(mine.hasPhoto).toBe(true);
+  const jpeg = new Uint8Array(Buffer.from(mine.record.photo, 'base64'));
+  const check = checkPhoto(jpeg);
+  expect(check).toMatchObject({ ok: true });
+  if (check.ok) expect(Math.max(check.width, check.height)).toBeLessThanOrEqual(512);
+  expect(Buffer.from(jpeg).includes(Buffer.from('Exif'))).toBe(false);
 });

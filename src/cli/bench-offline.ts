@@ -38,7 +38,16 @@ async function firstResult(
 ): Promise<number> {
   const started = Date.now();
   await navigate();
-  await page.getByTestId('backend').waitFor({ timeout: 120_000 });
+  await page
+    .getByTestId('backend')
+    .or(page.getByTestId('model-error'))
+    .waitFor({ timeout: 120_000 });
+  const error = page.getByTestId('model-error');
+  if (await error.isVisible()) {
+    throw new Error(
+      `the model did not start: ${await error.getAttribute('data-code')} ${await error.textContent()}`,
+    );
+  }
   await page.getByLabel('Choose photos').setInputFiles(photo);
   await page
     .locator(`[data-testid="result"][data-file="${path.basename(photo)}"]`)
@@ -135,6 +144,10 @@ export async function runOfflineBench(options: {
       target:
         'a repeat visit fetches nothing but the manifest check (model manifest, service worker script)',
     };
+  } catch (error) {
+    if (process.env.BENCH_DEBUG)
+      await context.pages()[0]?.screenshot({ path: '/tmp/offline-fail.png' });
+    throw error;
   } finally {
     await context.close();
     await rm(profile, { recursive: true, force: true });

@@ -89,9 +89,9 @@ function strategyFor(route: ModelFileRoute): CacheFirst {
   if (!strategy) {
     strategy = new CacheFirst({
       cacheName: modelCacheName(route.id, route.version),
+      // The HTTP cache may answer: version URLs are immutable, and on the first visit it
+      // already holds the files the worker fetched before this worker was in control.
       plugins: [integrityPlugin(route)],
-      // The cache here is the copy that counts; the HTTP cache would only hold it twice.
-      fetchOptions: { cache: 'no-store' },
     });
     strategies.set(key, strategy);
   }

@@ -54,7 +54,7 @@ export async function makeAvailableOffline(
     }
     let body: ArrayBuffer;
     try {
-      const response = await fetch(url, { cache: 'no-store' });
+      const response = await fetch(url);
       if (!response.ok) return fail('MODEL_LOAD_FAILED', `${file.path}: HTTP ${response.status}`);
       body = await readBody(response, (bytes) => onProgress(done + bytes, entry.totalBytes));
     } catch (error) {

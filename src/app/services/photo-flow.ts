@@ -27,11 +27,13 @@ export async function identifyPhoto(
   startedAt = performance.now(),
 ): Promise<void> {
   const id = ++currentId;
+  // The photo goes to the worker first; the page renders its "working" state meanwhile.
+  const identified = identify(source, name);
   const previous = useIdentifyStore.getState().current;
   if (previous?.previewUrl && previous.previewUrl !== previewUrl)
     URL.revokeObjectURL(previous.previewUrl);
   useIdentifyStore.setState({ current: { state: 'working', id, name, previewUrl } });
-  const result = await identify(source, name);
+  const result = await identified;
   const observationId = result.ok ? recordIdentification(name, result.value) : null;
   if (id !== currentId) return; // a newer photo took its place
   if (!result.ok) {
