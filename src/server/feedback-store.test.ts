@@ -167,14 +167,18 @@ describe.each(STORE_KINDS)('FeedbackStore on %s', (kind) => {
     store = await database.open();
     const other = await database.open();
     try {
-      const models = Array.from({ length: 5 }, (_, i) => ({
-        id: 'inat-insects-mobilenet-v2',
-        version: `bbbb00000${i}`,
-        labels: [`label ${i}`],
-      }));
-      await Promise.all([store.rememberModels(models), other.rememberModels(models.reverse())]);
-      for (const model of models) {
-        expect(await other.servedModelLabels(model.id, model.version)).toEqual(model.labels);
+      // Opposite orders, fresh versions each round: the case that used to deadlock now and then.
+      for (let round = 0; round < 5; round++) {
+        const models = Array.from({ length: 40 }, (_, i) => ({
+          id: 'inat-insects-mobilenet-v2',
+          version: `b${round}${String(i).padStart(8, '0')}`,
+          labels: [`label ${i}`],
+        }));
+        const reversed = [...models].reverse();
+        await Promise.all([store.rememberModels(models), other.rememberModels(reversed)]);
+        for (const model of models) {
+          expect(await other.servedModelLabels(model.id, model.version)).toEqual(model.labels);
+        }
       }
     } finally {
       await other.close();

@@ -106,9 +106,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
     async rememberModels(models) {
       if (models.length === 0) return;
+      // Rows go in key order: two servers starting together would otherwise wait on each
+      // other's uncommitted keys in opposite orders, which PostgreSQL ends as a deadlock.
       await pool.query(
         `INSERT INTO served_models (model_id, model_version, labels)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
+         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(model_id, model_version, labels)
+         ORDER BY model_id, model_version
          ON CONFLICT (model_id, model_version) DO NOTHING`,
         [
           models.map((model) => model.id),
