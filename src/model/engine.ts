@@ -1,4 +1,4 @@
-import { translateOutput, topK, type Answer, type Prediction } from '../core/answer';
+import { toPrediction, translateOutput, topK, type Answer, type Prediction } from '../core/answer';
 import type { BackendName } from '../core/backend-choice';
 import { fail, ok, type Result, type WarningCode } from '../core/errors';
 import { parseLabels, type Label } from '../core/labels';
@@ -206,15 +206,5 @@ export function createEngine(deps: EngineDeps): Engine {
     labels: () => (state ? { model: modelRef(state.entry), labels: state.labels } : null),
     backend: () => state?.backend ?? null,
     numTensors: tensorCount,
-  };
-}
-
-function toPrediction(label: Label, probability: number): Prediction {
-  return {
-    index: label.index,
-    label: label.line,
-    name: label.commonName,
-    scientificName: label.scientificName,
-    probability,
   };
 }
