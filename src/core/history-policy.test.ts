@@ -5,6 +5,7 @@ import {
   addPruneCounts,
   coarsenLocation,
   createObservation,
+  newUuid,
   observationMatches,
   observationSchema,
   planPrune,
@@ -402,5 +403,18 @@ describe('uuidFromBytes', () => {
     expect(id).toBe('ffffffff-ffff-4fff-bfff-ffffffffffff');
     expect(observationSchema.shape.id.safeParse(id).success).toBe(true);
     expect(() => uuidFromBytes(new Uint8Array(8))).toThrow(RangeError);
+  });
+});
+
+describe('newUuid', () => {
+  it('uses randomUUID where the page has it', () => {
+    const id = ID(7);
+    expect(newUuid({ randomUUID: () => id, getRandomValues: (a) => a })).toBe(id);
+  });
+
+  it('falls back to random bytes where randomUUID is missing (plain http)', () => {
+    const id = newUuid({ getRandomValues: (a) => crypto.getRandomValues(a) });
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(observationSchema.shape.id.safeParse(id).success).toBe(true);
   });
 });

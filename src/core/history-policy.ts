@@ -335,6 +335,22 @@ export function uuidFromBytes(bytes: Uint8Array): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** The parts of Web Crypto an id needs; `randomUUID` is absent outside secure contexts. */
+export interface UuidSource {
+  randomUUID?: () => string;
+  getRandomValues(array: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * A new version 4 UUID. crypto.randomUUID exists only in secure contexts, and a phone on
+ * plain http over the LAN is not one; getRandomValues is available everywhere.
+ */
+export function newUuid(source: UuidSource = globalThis.crypto): string {
+  return typeof source.randomUUID === 'function'
+    ? source.randomUUID()
+    : uuidFromBytes(source.getRandomValues(new Uint8Array(16)));
+}
+
 // ---- Restoring what was read back -----------------------------------------------------
 
 function isObject(value: unknown): value is Record<string, unknown> {

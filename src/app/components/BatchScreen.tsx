@@ -1,8 +1,8 @@
 import { memo, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import { ERROR_MESSAGES, isErrorCode } from '../../core/errors';
-import { batchIsRunning, cancelBatch, exportBatch } from '../services/photo-flow';
+import { cancelBatch, exportBatch } from '../services/photo-flow';
 import type { BatchResultRow } from '../../core/results-export';
-import { useBatchStore, type BatchItem, type BatchRun } from '../stores/batch-store';
+import { countAnswered, useBatchStore, type BatchItem, type BatchRun } from '../stores/batch-store';
 
 type SortKey = 'order' | 'confidence-desc' | 'confidence-asc' | 'name';
 type FilterKey = 'all' | 'animal' | 'not-sure' | 'no-animal' | 'error';
@@ -98,11 +98,12 @@ const BatchCard = memo(function BatchCard({ item }: { item: BatchItem }) {
 });
 
 export function BatchScreen() {
-  const { run, items, done } = useBatchStore();
+  const { run, items } = useBatchStore();
   const [sort, setSort] = useState<SortKey>('order');
   const [filter, setFilter] = useState<FilterKey>('all');
   const [text, setText] = useState('');
   const query = useDeferredValue(text.trim().toLowerCase());
+  const done = useMemo(() => countAnswered(items), [items]);
 
   // Photos still waiting are counted, not drawn: 500 empty cards at the start of a batch
   // would block the page for the sake of placeholders.
@@ -135,7 +136,7 @@ export function BatchScreen() {
       <h2 id="batch-heading">Batch of {items.length} photos</h2>
       <ProgressLine run={run} done={done} total={items.length} />
       <div className="row wrap">
-        {batchIsRunning() && (
+        {run.kind === 'running' && (
           <button type="button" className="button" onClick={cancelBatch}>
             Cancel
           </button>

@@ -33,10 +33,6 @@ export function observationTitle(record: ObservationRecord): string {
   return 'No animal';
 }
 
-export function percent(probability: number): string {
-  return `${(probability * 100).toFixed(probability >= 0.1 ? 0 : 1)}%`;
-}
-
 function verdictText(verdict: Verdict): string {
   if (verdict.kind === 'corrected') return `${VERDICT_TEXT.corrected}: ${verdict.correctedLabel}`;
   if (verdict.kind === 'unknown-species' && verdict.freeTextName) {
@@ -58,6 +54,7 @@ export function HistoryDetails() {
   const dialogRef = useRef<HTMLDialogElement>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
   const headingId = useId();
+  const predictions = record ? record.top.map((p, index) => ({ ...p, index })) : [];
 
   useEffect(() => {
     const dialog = dialogRef.current;
@@ -98,17 +95,14 @@ export function HistoryDetails() {
           ) : (
             <p className="muted small">No thumbnail kept for this observation.</p>
           )}
-          <PredictionList
-            predictions={record.top.map((p, index) => ({ ...p, index }))}
-            testId="history-prediction"
-          />
+          <PredictionList predictions={predictions} testId="history-prediction" />
           <VerdictPanel
             observationId={record.id}
             model={record.model}
             answer={
               {
                 kind: record.answerKind,
-                top: record.top.map((p, index) => ({ ...p, index })),
+                top: predictions,
               } as Answer
             }
             verdict={record.verdict}

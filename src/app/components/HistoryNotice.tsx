@@ -1,8 +1,9 @@
+import { pruneNotice } from '../../core/history-policy';
 import { dismissHistoryNotice, useHistoryStore } from '../stores/history-store';
 
 /** What pruning removed, or a failed history write: shown on every screen until dismissed. */
 export function HistoryNotice() {
-  const notice = useHistoryStore((s) => s.notice);
+  const notice = useHistoryStore((s) => pruneNotice(s.pruned));
   const writeError = useHistoryStore((s) => s.writeError);
   if (notice === null && writeError === null) return null;
   return (

@@ -24,8 +24,8 @@ import {
   HistoryDetails,
   formatObservationTime,
   observationTitle,
-  percent,
 } from './HistoryDetails';
+import { percent } from './PredictionList';
 
 /** Typing pauses this long before the history is searched again. */
 const SEARCH_DELAY_MS = 250;

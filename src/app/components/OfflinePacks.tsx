@@ -12,7 +12,7 @@ import {
 import { useModelStore } from '../stores/model-store';
 import { usePwaStore } from '../stores/pwa-store';
 
-function megabytes(bytes: number): string {
+export function megabytes(bytes: number): string {
   return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 

@@ -1,6 +1,6 @@
 import type { Prediction } from '../../core/answer';
 
-function percent(probability: number): string {
+export function percent(probability: number): string {
   return `${(probability * 100).toFixed(probability >= 0.1 ? 0 : 1)}%`;
 }
 

@@ -1,16 +1,11 @@
 import { BACKENDS, medianOf, type BackendPreference } from '../../core/backend-choice';
 import { modelRef } from '../../core/model-manifest';
-import { OfflinePacks } from './OfflinePacks';
+import { megabytes, OfflinePacks } from './OfflinePacks';
 import { recallBackend } from '../services/backend-memory';
 import { applyBackendPreference, startModel } from '../services/inference';
-import { batchIsRunning } from '../services/photo-flow';
 import { useBatchStore } from '../stores/batch-store';
 import { useModelStore } from '../stores/model-store';
 import { useSettingsStore } from '../stores/settings-store';
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1_000_000).toFixed(1)} MB`;
-}
 
 function BackendFigures() {
   const trial = useModelStore((s) => s.trial);
@@ -45,7 +40,7 @@ export function SettingsScreen() {
   const manifest = useModelStore((s) => s.manifest);
   const modelId = useSettingsStore((s) => s.modelId) ?? manifest?.defaultModel;
   const preference = useSettingsStore((s) => s.backendPreference);
-  const batchRunning = useBatchStore(() => batchIsRunning());
+  const batchRunning = useBatchStore((s) => s.run.kind === 'running');
 
   return (
     <div className="settings">

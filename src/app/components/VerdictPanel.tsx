@@ -3,6 +3,7 @@ import type { Answer } from '../../core/answer';
 import type { AppError } from '../../core/errors';
 import type { Verdict } from '../../core/history-policy';
 import type { Label } from '../../core/labels';
+import { modelRef } from '../../core/model-manifest';
 import { submitVerdict, type VerdictChoice } from '../feedback/feedback-service';
 import { speciesFor } from '../feedback/species-list';
 import { useModelStore } from '../stores/model-store';
@@ -63,7 +64,7 @@ export function VerdictPanel({
 
   const openPicker = async () => {
     const { manifest } = useModelStore.getState();
-    const entry = manifest?.models.find((m) => `${m.id}@${m.version}` === model);
+    const entry = manifest?.models.find((m) => modelRef(m) === model);
     if (!entry) {
       setError({
         code: 'MODEL_LOAD_FAILED',

@@ -1,7 +1,7 @@
 import type { Answer } from '../../core/answer';
 import { fail, ok, type Result } from '../../core/errors';
 import { feedbackRecordSchema, type FeedbackRecordInput } from '../../core/feedback';
-import type { Verdict } from '../../core/history-policy';
+import { newUuid, type Verdict } from '../../core/history-policy';
 import { localDay } from '../../core/outbox-policy';
 import { enqueue, outboxCounts } from '../../outbox/outbox-db';
 import { flushOutbox, OUTBOX_CHANNEL, SYNC_TAG } from '../../outbox/sender';
@@ -89,7 +89,7 @@ export async function submitVerdict(input: VerdictInput): Promise<Result<Verdict
       : input.choice;
   const photo = input.photo ? await shareablePhoto(input.photo) : null;
   const draft: FeedbackRecordInput = {
-    id: crypto.randomUUID(),
+    id: newUuid(),
     model: { id: input.model.slice(0, at), version: input.model.slice(at + 1) },
     predicted,
     verdict: choice.kind,

@@ -2,9 +2,11 @@ import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  EMPTY_PRUNE_PLAN,
   createObservation,
   type HistoryLimits,
   type ObservationRecord,
+  type PrunePlan,
 } from '../../core/history-policy';
 import { createHistoryDb, HISTORY_DB_VERSION, type HistoryDb } from './history-db';
 
@@ -59,11 +61,11 @@ function observation(n: number, overrides: Partial<ObservationRecord> = {}): Obs
 const jpeg = (bytes = 100) => new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' });
 
 async function addMany(db: HistoryDb, from: number, to: number, thumbnail = true) {
-  const notices: (string | null)[] = [];
+  const plans: PrunePlan[] = [];
   for (let n = from; n <= to; n++) {
-    notices.push((await db.addObservation(observation(n), thumbnail ? jpeg() : null)).notice);
+    plans.push((await db.addObservation(observation(n), thumbnail ? jpeg() : null)).pruned);
   }
-  return notices;
+  return plans;
 }
 
 async function allIds(db: HistoryDb): Promise<string[]> {
@@ -134,18 +136,14 @@ describe('history database', () => {
     expect(await db.stats()).toEqual({ entries: 0, thumbnails: 0, thumbnailBytes: 0 });
   });
 
-  it('drops the oldest thumbnails first when over the thumbnail limit, and says so', async () => {
+  it('drops the oldest thumbnails first when over the thumbnail limit', async () => {
     const { db } = freshDb({ maxThumbnails: 3, maxEntries: 100 });
-    const notices = await addMany(db, 1, 3);
-    expect(notices).toEqual([null, null, null]);
+    expect(await addMany(db, 1, 3)).toEqual([EMPTY_PRUNE_PLAN, EMPTY_PRUNE_PLAN, EMPTY_PRUNE_PLAN]);
     const outcome = await db.addObservations(
       [4, 5].map((n) => ({ record: observation(n), thumbnail: jpeg() })),
     );
     expect(outcome.pruned.dropThumbnails).toEqual([uuid(1), uuid(2)]);
     expect(outcome.pruned.deleteEntries).toEqual([]);
-    expect(outcome.notice).toBe(
-      'Thumbnails of the 2 oldest observations were removed to stay within storage limits.',
-    );
     // The observations stay; only their images are gone.
     expect(await allIds(db)).toEqual([5, 4, 3, 2, 1].map(uuid));
     expect(await thumbnailIds(db, [1, 2, 3, 4, 5].map(uuid))).toEqual([3, 4, 5].map(uuid));
@@ -161,9 +159,6 @@ describe('history database', () => {
       dropThumbnails: [uuid(3)],
       freedBytes: 100,
     });
-    expect(outcome.notice).toBe(
-      'The oldest observation was deleted and the thumbnail of the next one was removed to stay within storage limits.',
-    );
     expect(await allIds(db)).toEqual([5, 4, 3, 2].map(uuid));
     expect(await thumbnailIds(db, [1, 2, 3, 4, 5].map(uuid))).toEqual([4, 5].map(uuid));
     expect(await db.stats()).toEqual({ entries: 4, thumbnails: 2, thumbnailBytes: 200 });

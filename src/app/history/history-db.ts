@@ -6,8 +6,6 @@ import {
   observationMatches,
   observationSchema,
   planPrune,
-  pruneCounts,
-  pruneNotice,
   pruneWindow,
   restoreObservation,
   verdictSchema,
@@ -77,8 +75,6 @@ export interface AddOutcome {
   /** Ids whose thumbnail was not stored (too large, empty). */
   thumbnailsRefused: string[];
   pruned: PrunePlan;
-  /** What to tell the user about the pruning, or null. */
-  notice: string | null;
 }
 
 /** Where the next page starts: the index key of the last record of this one. */
@@ -215,7 +211,7 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
   async function addObservations(items: readonly NewObservation[]): Promise<AddOutcome> {
     const valid = items.filter((item) => observationSchema.safeParse(item.record).success);
     if (valid.length === 0) {
-      return { added: [], thumbnailsRefused: [], pruned: EMPTY_PRUNE_PLAN, notice: null };
+      return { added: [], thumbnailsRefused: [], pruned: EMPTY_PRUNE_PLAN };
     }
     const db = await open();
     const tx = db.transaction(['observations', 'thumbnails'], 'readwrite');
@@ -247,7 +243,6 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
       added: valid.map((item) => item.record),
       thumbnailsRefused,
       pruned,
-      notice: pruneNotice(pruneCounts(pruned)),
     };
   }
 

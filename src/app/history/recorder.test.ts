@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   EMPTY_PRUNE_PLAN,
   createObservation,
@@ -35,7 +35,6 @@ function harness(options: { location?: CoarseLocation | null; failWrites?: numbe
         added: items.map((i) => i.record),
         thumbnailsRefused: [],
         pruned: EMPTY_PRUNE_PLAN,
-        notice: null,
       };
     },
     locate: async () => options.location ?? null,
@@ -47,16 +46,21 @@ function harness(options: { location?: CoarseLocation | null; failWrites?: numbe
   return { recorder, writes, errors, written };
 }
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('history recorder', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('returns at once and writes a little later', async () => {
+    vi.useFakeTimers();
     const { recorder, writes } = harness();
     recorder.record(item(1));
     recorder.record(item(2));
     expect(writes).toHaveLength(0);
     expect(recorder.pending()).toBe(2);
-    await wait(60);
+    await vi.advanceTimersByTimeAsync(19);
+    expect(writes).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
     expect(writes.map((w) => w.length)).toEqual([2]);
     expect(recorder.pending()).toBe(0);
   });
@@ -78,7 +82,6 @@ describe('history recorder', () => {
     const first = recorder.flush();
     recorder.record(item(2));
     await first;
-    await wait(60);
     expect(writes.flat().map((w) => w.record.fileName)).toEqual(['photo-1.jpg', 'photo-2.jpg']);
   });
 

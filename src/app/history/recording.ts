@@ -1,4 +1,4 @@
-import { createObservation, uuidFromBytes } from '../../core/history-policy';
+import { createObservation, newUuid } from '../../core/history-policy';
 import type { Classification } from '../../worker/protocol';
 import { historyRecorded, historyWriteFailed } from '../stores/history-store';
 import { historyDb } from './history-db';
@@ -9,13 +9,6 @@ import { createRecorder, type Recorder } from './recorder';
  * The one call the photo flow makes for each identification. It returns at once: the
  * record is queued and written in the background (see recorder.ts).
  */
-
-function newId(): string {
-  // randomUUID exists only in secure contexts; a phone on plain http over the LAN is not one.
-  return typeof crypto.randomUUID === 'function'
-    ? crypto.randomUUID()
-    : uuidFromBytes(crypto.getRandomValues(new Uint8Array(16)));
-}
 
 let recorder: Recorder | null = null;
 
@@ -45,7 +38,7 @@ export function flushRecording(): Promise<void> {
 
 /** Queues the observation and returns its id (null if it could not even be queued). */
 export function recordIdentification(fileName: string, result: Classification): string | null {
-  const id = newId();
+  const id = newUuid();
   try {
     theRecorder().record({
       record: createObservation({

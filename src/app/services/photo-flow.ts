@@ -4,6 +4,7 @@ import type { Classification, ImageSource } from '../../worker/protocol';
 import { recordIdentification } from '../history/recording';
 import { useBatchStore, type BatchItem } from '../stores/batch-store';
 import { useIdentifyStore } from '../stores/identify-store';
+import { downloadText } from './download';
 import { classifyMany, identify, newItemId } from './inference';
 
 /**
@@ -81,10 +82,6 @@ export function cancelBatch(): void {
   batchAbort?.abort();
 }
 
-export function batchIsRunning(): boolean {
-  return useBatchStore.getState().run.kind === 'running';
-}
-
 function toRow(name: string, result: Result<Classification>): BatchResultRow {
   if (!result.ok) {
     return {
@@ -134,13 +131,14 @@ export async function startBatch(files: File[]): Promise<void> {
     thumbnailUrl: null,
   }));
   const startedAt = performance.now();
-  useBatchStore.setState({ run: { kind: 'running', startedAt }, items, done: 0 });
+  useBatchStore.setState({ run: { kind: 'running', startedAt }, items });
 
   const updates = new Map<string, Partial<BatchItem>>();
   let timer: ReturnType<typeof setTimeout> | null = null;
   const flush = () => {
     timer = null;
-    if (updates.size === 0) return;
+    // A restarted batch owns the store now; this run's late results must not leak into it.
+    if (batchAbort !== abort || updates.size === 0) return;
     const pending = new Map(updates);
     updates.clear();
     useBatchStore.setState((s) => ({
@@ -148,7 +146,6 @@ export async function startBatch(files: File[]): Promise<void> {
         const update = pending.get(item.id);
         return update ? { ...item, ...update } : item;
       }),
-      done: s.done + pending.size,
     }));
   };
   const names = new Map(items.map((item) => [item.id, item.name]));
@@ -175,8 +172,8 @@ export async function startBatch(files: File[]): Promise<void> {
     },
   );
   if (timer !== null) clearTimeout(timer);
-  flush();
   if (batchAbort !== abort) return;
+  flush();
   batchAbort = null;
   if (!outcome.ok && outcome.error.code !== 'CANCELLED') {
     // The worker crashed: the photos it had not answered are marked, not silently lost.
@@ -208,11 +205,9 @@ export function batchRows(): BatchResultRow[] {
 export function exportBatch(format: 'csv' | 'json'): void {
   const rows = batchRows();
   const text = format === 'csv' ? toCsv(rows, batchResultColumns, { bom: true }) : toJson(rows);
-  const blob = new Blob([text], { type: format === 'csv' ? 'text/csv' : 'application/json' });
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = `identifications.${format}`;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  downloadText(
+    text,
+    format === 'csv' ? 'text/csv' : 'application/json',
+    `identifications.${format}`,
+  );
 }

@@ -21,11 +21,14 @@ export type BatchRun =
 export interface BatchState {
   run: BatchRun;
   items: BatchItem[];
-  done: number;
 }
 
 export const useBatchStore = create<BatchState>()(() => ({
   run: { kind: 'idle' },
   items: [],
-  done: 0,
 }));
+
+/** Photos answered so far, identified or failed: derived, so it cannot drift from the items. */
+export function countAnswered(items: readonly BatchItem[]): number {
+  return items.filter((item) => item.state !== 'queued').length;
+}

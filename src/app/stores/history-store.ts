@@ -5,7 +5,6 @@ import {
   addPruneCounts,
   observationMatches,
   pruneCounts,
-  pruneNotice,
   type HistoryFilter,
   type ObservationRecord,
   type PruneCounts,
@@ -18,6 +17,7 @@ import {
   type HistoryCursor,
   type HistoryStats,
 } from '../history/history-db';
+import { downloadText } from '../services/download';
 
 /**
  * The History screen's view of the on-device history: the pages loaded so far, the
@@ -46,7 +46,6 @@ export interface HistoryState {
   unreadable: number;
   /** Removed by pruning since the user last dismissed the notice. */
   pruned: PruneCounts;
-  notice: string | null;
   /** The last failed write (storage full, private browsing), for the user to see. */
   writeError: string | null;
   selectedId: string | null;
@@ -66,7 +65,6 @@ export const useHistoryStore = create<HistoryState>()(() => ({
   stats: null,
   unreadable: 0,
   pruned: NO_PRUNING,
-  notice: null,
   writeError: null,
   selectedId: null,
 }));
@@ -85,6 +83,14 @@ function revokeUrls(urls: Iterable<string | null>): void {
 
 function isOpen(): boolean {
   return getState().load.kind !== 'idle';
+}
+
+/** Throws the loaded list away; reads still on their way for it are then ignored. */
+function dropLoadedList(rest: Partial<HistoryState>): void {
+  generation++;
+  pendingThumbnails.clear();
+  revokeUrls(Object.values(getState().thumbnailUrls));
+  setState({ items: [], next: null, thumbnailUrls: {}, selectedId: null, ...rest });
 }
 
 async function loadFirstPage(): Promise<void> {
@@ -116,10 +122,7 @@ export function openHistory(): void {
 
 /** The History screen closed: let go of the list and every thumbnail URL. */
 export function closeHistory(): void {
-  generation++;
-  pendingThumbnails.clear();
-  revokeUrls(Object.values(getState().thumbnailUrls));
-  setState({ load: { kind: 'idle' }, items: [], next: null, thumbnailUrls: {}, selectedId: null });
+  dropLoadedList({ load: { kind: 'idle' } });
 }
 
 export function setHistoryFilter(filter: Partial<HistoryFilter>): void {
@@ -228,8 +231,7 @@ function forget(ids: readonly string[]): void {
 export function historyRecorded(outcome: AddOutcome): void {
   const counts = pruneCounts(outcome.pruned);
   if (counts.entriesDeleted > 0 || counts.thumbnailsDropped > 0) {
-    const pruned = addPruneCounts(getState().pruned, counts);
-    setState({ pruned, notice: pruneNotice(pruned) });
+    setState((s) => ({ pruned: addPruneCounts(s.pruned, counts) }));
   }
   setState({ writeError: null });
   if (!isOpen()) return;
@@ -262,7 +264,7 @@ export function historyWriteFailed(error: unknown): void {
 }
 
 export function dismissHistoryNotice(): void {
-  setState({ pruned: NO_PRUNING, notice: null, writeError: null });
+  setState({ pruned: NO_PRUNING, writeError: null });
 }
 
 export function selectObservation(id: string | null): void {
@@ -285,27 +287,11 @@ export async function deleteObservation(id: string): Promise<void> {
 
 export async function deleteAllHistory(): Promise<void> {
   await historyDb.clearHistory();
-  generation++;
-  pendingThumbnails.clear();
-  revokeUrls(Object.values(getState().thumbnailUrls));
-  setState({
-    items: [],
-    next: null,
-    thumbnailUrls: {},
-    selectedId: null,
+  dropLoadedList({
     unreadable: 0,
     load: isOpen() ? { kind: 'ready', complete: true } : { kind: 'idle' },
   });
   void refreshStats();
-}
-
-function download(text: string, type: string, fileName: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** Downloads every observation that passes the current filter (all, without one). */
@@ -313,13 +299,13 @@ export async function exportHistory(format: 'csv' | 'json'): Promise<number> {
   const records = await historyDb.exportAll(getState().filter);
   const day = new Date().toISOString().slice(0, 10);
   if (format === 'csv') {
-    download(
+    downloadText(
       toCsv(records, observationColumns, { bom: true }),
       'text/csv',
       `fieldid-history-${day}.csv`,
     );
   } else {
-    download(
+    downloadText(
       toJson(records.map(toObservationExport)),
       'application/json',
       `fieldid-history-${day}.json`,
