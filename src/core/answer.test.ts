@@ -9,32 +9,18 @@ import {
   translateOutput,
   type Answer,
 } from './answer';
-import { parseLabels, type Label } from './labels';
+import type { Label } from './labels';
 import type { LabelSpec } from './model-manifest';
 import path from 'node:path';
 import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
+import { realModel, type RealModel, type RealModelId } from './real-models.fixtures';
 
-function realLabels(modelId: string, spec: LabelSpec): Label[] {
-  const file = path.join(DEFAULT_MODELS_DIR, modelId, 'labels.txt');
-  const result = parseLabels(readFileSync(file, 'utf8'), spec);
-  if (!result.ok) throw new Error(result.error.detail);
-  return result.value;
+function loadRealModel(id: RealModelId): RealModel {
+  return realModel(id, readFileSync(path.join(DEFAULT_MODELS_DIR, id, 'labels.txt'), 'utf8'));
 }
 
-const IMAGENET: LabelSpec = {
-  format: 'imagenet',
-  count: 1001,
-  backgroundIndex: 0,
-  animalRanges: [[1, 398]],
-};
-const BIRDS: LabelSpec = {
-  format: 'scientific-common',
-  count: 965,
-  backgroundIndex: 964,
-  animalRanges: null,
-};
-const imagenetLabels = realLabels('imagenet-mobilenet-v2', IMAGENET);
-const birdLabels = realLabels('inat-birds-mobilenet-v2', BIRDS);
+const { spec: IMAGENET, labels: imagenetLabels } = loadRealModel('imagenet-mobilenet-v2');
+const { spec: BIRDS, labels: birdLabels } = loadRealModel('inat-birds-mobilenet-v2');
 
 /** A probability vector of `count` zeros with the given entries set. */
 function vector(count: number, entries: Record<number, number>): Float32Array {
@@ -226,15 +212,13 @@ describe('translateOutput with ImageNet labels', () => {
     expect(indices(answer)).toEqual([30, 100, 200]);
   });
 
-  it('takes topK and notSureBelow options', () => {
+  it('takes a topK option', () => {
     const probabilities = vector(1001, { 42: 0.45, 43: 0.4, 44: 0.15 });
     expect(translate(probabilities, imagenetLabels, IMAGENET, { topK: 2 }).top).toHaveLength(2);
     expect(translate(probabilities, imagenetLabels, IMAGENET, { topK: 0 })).toEqual({
       kind: 'animal',
       top: [],
     });
-    const strict = translate(probabilities, imagenetLabels, IMAGENET, { notSureBelow: 0.5 });
-    expect(strict.kind).toBe('not-sure');
   });
 });
 

@@ -27,8 +27,6 @@ export type AnswerKind = Answer['kind'];
 export interface AnswerOptions {
   /** How many animal candidates to return. */
   topK?: number;
-  /** Best animal probability below which the answer is "not sure" (or "no animal"). */
-  notSureBelow?: number;
 }
 
 export const DEFAULT_TOP_K = 5;
@@ -82,7 +80,7 @@ export function topK(
 
 /**
  * The decision rule, in order:
- * 1. the best animal has at least `notSureBelow` probability: "animal";
+ * 1. the best animal has at least `NOT_SURE_BELOW` probability: "animal";
  * 2. otherwise, background and non-animal classes together outweigh all animal classes:
  *    "no-animal" (for the iNaturalist models: nothing they know, e.g. not a bird);
  * 3. otherwise "not-sure": the mass is on animals, but on no single one.
@@ -110,7 +108,6 @@ export function translateOutput(
 
   const isAnimal = animalIndexMask(spec);
   const k = options.topK ?? DEFAULT_TOP_K;
-  const notSureBelow = options.notSureBelow ?? NOT_SURE_BELOW;
 
   let animalProbability = 0;
   let nonAnimalProbability = 0;
@@ -133,7 +130,7 @@ export function translateOutput(
     },
   );
 
-  if (bestAnimal >= notSureBelow && bestAnimal > 0) return ok({ kind: 'animal', top });
+  if (bestAnimal >= NOT_SURE_BELOW && bestAnimal > 0) return ok({ kind: 'animal', top });
   if (nonAnimalProbability > animalProbability) {
     return ok({ kind: 'no-animal', top, nonAnimalProbability });
   }

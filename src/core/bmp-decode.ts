@@ -1,4 +1,6 @@
 import { fail, ok, type Result } from './errors';
+import { i32le, u16le, u32le } from './byte-readers';
+import { BMP_DIB_HEADER_BYTES } from './image-sniff';
 import { DEFAULT_IMAGE_LIMITS } from './image-validation';
 
 /**
@@ -26,8 +28,6 @@ export interface BmpDecodeOptions {
 const FILE_HEADER_BYTES = 14;
 /** BITMAPCOREHEADER (OS/2 1.x): 16-bit sizes, 3-byte palette entries, nothing else. */
 const CORE_HEADER_BYTES = 12;
-/** DIB header sizes that can carry a compression field, from OS/2 2.x to BITMAPV5HEADER. */
-const KNOWN_HEADER_BYTES = new Set([12, 16, 40, 52, 56, 64, 108, 124]);
 const OS2_V2_HEADER_BYTES = new Set([16, 64]);
 /** Where the colour masks sit: right after BITMAPINFOHEADER, or inside V2 and later headers. */
 const MASKS_OFFSET = FILE_HEADER_BYTES + 40;
@@ -92,7 +92,7 @@ function readLayout(b: Uint8Array, maxPixels: number): Result<Layout> {
   if (b.length < FILE_HEADER_BYTES + 4) return fail('TRUNCATED', 'BMP ends in its file header');
   if (b[0] !== 0x42 || b[1] !== 0x4d) return fail('DECODE_FAILED', 'no BMP signature');
   const headerBytes = u32le(b, FILE_HEADER_BYTES);
-  if (!KNOWN_HEADER_BYTES.has(headerBytes)) {
+  if (!BMP_DIB_HEADER_BYTES.has(headerBytes)) {
     return fail('DECODE_FAILED', `unknown BMP header size ${headerBytes}`);
   }
   const headerEnd = FILE_HEADER_BYTES + headerBytes;
@@ -244,16 +244,4 @@ function channelReader(mask: number): (pixel: number) => number {
 
 function trailingZeros(n: number): number {
   return n === 0 ? 0 : 31 - Math.clz32(n & -n);
-}
-
-function u16le(b: Uint8Array, at: number): number {
-  return (b[at] ?? 0) | ((b[at + 1] ?? 0) << 8);
-}
-
-function u32le(b: Uint8Array, at: number): number {
-  return (u16le(b, at) | (u16le(b, at + 2) << 16)) >>> 0;
-}
-
-function i32le(b: Uint8Array, at: number): number {
-  return u32le(b, at) | 0;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TOP_K } from './answer';
 import type { ErrorCode } from './errors';
 
 /**
@@ -14,8 +15,8 @@ import type { ErrorCode } from './errors';
 
 export const FEEDBACK_API_PATH = '/api/v1/feedback';
 export const MAX_BATCH_RECORDS = 100;
-/** Up to the top 5 predictions, as shown to the user. */
-export const MAX_TOP = 5;
+/** The candidates the user was shown, so a record can say what they chose among. */
+export const MAX_TOP = DEFAULT_TOP_K;
 /** The longest label line of the served models is about 120 characters. */
 export const MAX_LABEL_CHARS = 300;
 /** After normalisation; the raw text may be a little longer (NFC can shorten it). */

@@ -1,17 +1,15 @@
-import type { ObservationRecord, StoredPrediction } from './history-policy';
-import type { CsvColumn } from './results-export';
+import {
+  MAX_STORED_PREDICTIONS,
+  type ObservationRecord,
+  type StoredPrediction,
+} from './history-policy';
+import { fixed, type CsvColumn } from './results-export';
 
 /**
  * The history as CSV (one row per observation, for spreadsheets) and as JSON (the records
  * as stored, plus a readable time). Written with `toCsv` / `toJson` from results-export,
  * so the same quoting and formula-injection guard apply.
  */
-
-function fixed(value: number | null | undefined, digits: number): string | null {
-  return value === null || value === undefined || !Number.isFinite(value)
-    ? null
-    : value.toFixed(digits);
-}
 
 /** ISO 8601 in UTC; null for a record whose time was lost (restored as 0). */
 export function observationTime(record: Pick<ObservationRecord, 'createdAt'>): string | null {
@@ -36,7 +34,8 @@ export const observationColumns: readonly CsvColumn<ObservationRecord>[] = [
   { header: 'scientificName', value: (row) => row.top[0]?.scientificName },
   // Text with four decimals whatever the locale, as in the batch export.
   { header: 'probability', value: (row) => fixed(row.top[0]?.probability, 4) },
-  ...[2, 3, 4, 5].flatMap(candidate),
+  // The runners-up, one pair of columns per rank a record can hold.
+  ...Array.from({ length: MAX_STORED_PREDICTIONS - 1 }, (_, i) => i + 2).flatMap(candidate),
   { header: 'model', value: (row) => row.model },
   { header: 'backend', value: (row) => row.backend },
   { header: 'verdict', value: (row) => row.verdict?.kind },

@@ -1,3 +1,6 @@
+import { at, i32le, u16be, u16le, u24le, u32be, u32le } from './byte-readers';
+import { EOI, isApp, isRst, SOI, SOS, skipScanData, TEM } from './jpeg-markers';
+
 /**
  * Identifies an image from its bytes alone (never its name or MIME type, which lie) and
  * reads the facts the validator needs from the headers, without decoding any pixels.
@@ -99,14 +102,8 @@ function readHeader(format: ImageFormat, b: Uint8Array): Header {
 
 // --- JPEG -----------------------------------------------------------------------------
 
-const SOI = 0xd8;
-const EOI = 0xd9;
-const SOS = 0xda;
-const TEM = 0x01;
 /** Frame markers C0–CF, except DHT (C4), JPG (C8) and DAC (CC), which share the range. */
 const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
-const isRst = (m: number) => m >= 0xd0 && m <= 0xd7;
-const isApp = (m: number) => m >= 0xe0 && m <= 0xef;
 
 function readJpeg(b: Uint8Array): Header {
   const jpeg: JpegMarkers = { hasSof: false, hasSos: false, hasEoi: false, broken: null };
@@ -169,17 +166,6 @@ function readJpeg(b: Uint8Array): Header {
     }
   }
   return { width, height, jpeg };
-}
-
-/** Position of the first marker after entropy-coded data, or null when the data ends first. */
-function skipScanData(b: Uint8Array, start: number): number | null {
-  for (let i = b.indexOf(0xff, start); i !== -1; i = b.indexOf(0xff, i + 1)) {
-    if (i + 1 >= b.length) return null;
-    const next = at(b, i + 1);
-    // FF00 is an escaped data byte, RSTn sits inside the scan, FFFF is fill before a marker.
-    if (next !== 0x00 && next !== 0xff && !isRst(next)) return i;
-  }
-  return null;
 }
 
 function isPrintable(chars: Uint8Array): boolean {
@@ -248,7 +234,7 @@ function readWebp(b: Uint8Array): Header {
 }
 
 /** DIB header sizes from BITMAPCOREHEADER (12) through BITMAPV5HEADER (124), incl. OS/2. */
-const BMP_DIB_HEADER_BYTES = new Set([12, 16, 40, 52, 56, 64, 108, 124]);
+export const BMP_DIB_HEADER_BYTES = new Set([12, 16, 40, 52, 56, 64, 108, 124]);
 
 function readBmp(b: Uint8Array): Header {
   if (u32le(b, 14) === 12) {
@@ -330,36 +316,6 @@ function* boxes(b: Uint8Array, start: number, end: number): Generator<Box> {
     yield { type: ascii(b, pos + 4, 4), start: pos + headerBytes, end: pos + size };
     pos += size;
   }
-}
-
-// --- Byte readers: out-of-range reads give 0; callers bound lengths before trusting them.
-
-function at(b: Uint8Array, i: number): number {
-  return b[i] ?? 0;
-}
-
-function u16be(b: Uint8Array, i: number): number {
-  return (at(b, i) << 8) | at(b, i + 1);
-}
-
-function u16le(b: Uint8Array, i: number): number {
-  return at(b, i) | (at(b, i + 1) << 8);
-}
-
-function u24le(b: Uint8Array, i: number): number {
-  return u16le(b, i) | (at(b, i + 2) << 16);
-}
-
-function u32be(b: Uint8Array, i: number): number {
-  return at(b, i) * 0x1000000 + ((at(b, i + 1) << 16) | (at(b, i + 2) << 8) | at(b, i + 3));
-}
-
-function u32le(b: Uint8Array, i: number): number {
-  return at(b, i + 3) * 0x1000000 + ((at(b, i + 2) << 16) | (at(b, i + 1) << 8) | at(b, i));
-}
-
-function i32le(b: Uint8Array, i: number): number {
-  return u32le(b, i) | 0;
 }
 
 function ascii(b: Uint8Array, i: number, length: number): string {

@@ -39,25 +39,10 @@ export interface ValidImage {
   warnings: WarningCode[];
 }
 
-const MIME_TYPES: Record<ImageFormat, string> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  bmp: 'image/bmp',
-  avif: 'image/avif',
-  heic: 'image/heic',
-  tiff: 'image/tiff',
-};
-
 const UNSUPPORTED_DETAILS: Partial<Record<ImageFormat, string>> = {
   heic: 'HEIC photos: on iPhone set Camera > Formats > Most Compatible, or share/export as JPEG',
   tiff: 'TIFF images: export or convert them to JPEG or PNG',
 };
-
-export function formatMimeType(format: ImageFormat): string {
-  return MIME_TYPES[format];
-}
 
 export function isDecodableFormat(format: ImageFormat): format is DecodableFormat {
   return (DECODABLE_FORMATS as readonly ImageFormat[]).includes(format);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { LabelSpec } from './model-manifest';
 import {
-  displayName,
+  distinctScientificName,
   labelSpecProblem,
   parseLabelLine,
   parseLabels,
@@ -11,29 +11,18 @@ import {
 } from './labels';
 import path from 'node:path';
 import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
+import { realLabelSpec, type RealModelId } from './real-models.fixtures';
 
-function realLabelsText(modelId: string): string {
+function realLabelsText(modelId: RealModelId): string {
   return readFileSync(path.join(DEFAULT_MODELS_DIR, modelId, 'labels.txt'), 'utf8');
 }
 
-const IMAGENET: LabelSpec = {
-  format: 'imagenet',
-  count: 1001,
-  backgroundIndex: 0,
-  animalRanges: [[1, 398]],
-};
-const BIRDS: LabelSpec = {
-  format: 'scientific-common',
-  count: 965,
-  backgroundIndex: 964,
-  animalRanges: null,
-};
-const INSECTS: LabelSpec = {
-  format: 'scientific-common',
-  count: 1022,
-  backgroundIndex: 1021,
-  animalRanges: null,
-};
+const IMAGENET = realLabelSpec('imagenet-mobilenet-v2', realLabelsText('imagenet-mobilenet-v2'));
+const BIRDS = realLabelSpec('inat-birds-mobilenet-v2', realLabelsText('inat-birds-mobilenet-v2'));
+const INSECTS = realLabelSpec(
+  'inat-insects-mobilenet-v2',
+  realLabelsText('inat-insects-mobilenet-v2'),
+);
 
 function parseOrThrow(text: string, spec: LabelSpec): Label[] {
   const result = parseLabels(text, spec);
@@ -156,7 +145,9 @@ describe('parseLabels on the real iNaturalist labels', () => {
     expect(beetle.line).toBe('Nicrophorus tomentosus (Tomentose Burying Beetle)');
     expect(beetle.commonName).toBe('Tomentose Burying Beetle');
     expect(beetle.scientificName).toBe('Nicrophorus tomentosus');
-    expect(displayName(beetle)).toBe('Tomentose Burying Beetle (Nicrophorus tomentosus)');
+    expect(distinctScientificName(beetle.commonName, beetle.scientificName)).toBe(
+      'Nicrophorus tomentosus',
+    );
   });
 
   it('handles subspecies, hybrids and nested parentheses', () => {
@@ -179,7 +170,7 @@ describe('parseLabels on the real iNaturalist labels', () => {
     expect(moth.commonName).toBe('Syntomoides imaon');
     expect(moth.scientificName).toBe('Syntomoides imaon');
     expect(moth.synonyms).toEqual(['Syntomoides imaon']);
-    expect(displayName(moth)).toBe('Syntomoides imaon');
+    expect(distinctScientificName(moth.commonName, moth.scientificName)).toBeNull();
   });
 
   it('names every species line', () => {
@@ -296,14 +287,10 @@ describe('splitLabelLines', () => {
   });
 });
 
-describe('displayName', () => {
-  it('shows the scientific name in parentheses only when it differs', () => {
-    expect(displayName({ commonName: 'tench', scientificName: 'Tinca tinca' })).toBe(
-      'tench (Tinca tinca)',
-    );
-    expect(displayName({ commonName: 'magpie', scientificName: null })).toBe('magpie');
-    expect(displayName({ commonName: 'Apis mellifera', scientificName: 'Apis mellifera' })).toBe(
-      'Apis mellifera',
-    );
+describe('distinctScientificName', () => {
+  it('gives the scientific name only when it adds something to the common name', () => {
+    expect(distinctScientificName('tench', 'Tinca tinca')).toBe('Tinca tinca');
+    expect(distinctScientificName('magpie', null)).toBeNull();
+    expect(distinctScientificName('Apis mellifera', 'Apis mellifera')).toBeNull();
   });
 });

@@ -77,11 +77,15 @@ export function parseLabelLine(line: string, index: number, format: LabelFormat)
   }
 }
 
-/** "Cassin's Finch (Haemorhous cassinii)"; just the common name when there is no other. */
-export function displayName(label: Pick<Label, 'commonName' | 'scientificName'>): string {
-  const { commonName, scientificName } = label;
-  if (scientificName === null || scientificName === commonName) return commonName;
-  return `${commonName} (${scientificName})`;
+/**
+ * The scientific name to show beside the common name, or null when it would only repeat it
+ * (a species with no common name is listed under its scientific name).
+ */
+export function distinctScientificName(
+  commonName: string,
+  scientificName: string | null,
+): string | null {
+  return scientificName !== null && scientificName !== commonName ? scientificName : null;
 }
 
 type Names = Pick<Label, 'commonName' | 'scientificName' | 'synonyms'>;

@@ -1,6 +1,7 @@
 import type { ErrorCode } from './errors';
 import { MAX_PHOTO_BYTES, MAX_PHOTO_LONG_SIDE_PX } from './feedback';
 import { sniffImage } from './image-sniff';
+import { EOI, isApp, isRst, SOI, SOS, skipScanData, TEM } from './jpeg-markers';
 
 /**
  * What a photo shared with a correction must be: a small JPEG, re-encoded on the device,
@@ -49,13 +50,7 @@ export function checkPhoto(bytes: Uint8Array, limits: PhotoLimits = PHOTO_LIMITS
   return { ok: true, width, height };
 }
 
-const SOI = 0xd8;
-const EOI = 0xd9;
-const SOS = 0xda;
 const COM = 0xfe;
-const TEM = 0x01;
-const isRst = (m: number) => m >= 0xd0 && m <= 0xd7;
-const isApp = (m: number) => m >= 0xe0 && m <= 0xef;
 
 /**
  * Walks every marker from SOI to EOI, scans included (a progressive JPEG has several, and
@@ -95,24 +90,13 @@ export function walkJpegSegments(
     if (end > b.length) return 'TRUNCATED';
     if (marker === SOS) {
       sawSos = true;
-      const next = nextMarkerAfterScan(b, end);
+      const next = skipScanData(b, end);
       if (next === null) return 'TRUNCATED';
       pos = next;
     } else {
       pos = end;
     }
   }
-}
-
-/** Position of the first marker after entropy-coded data, or null when the data ends first. */
-function nextMarkerAfterScan(b: Uint8Array, start: number): number | null {
-  for (let i = b.indexOf(0xff, start); i !== -1; i = b.indexOf(0xff, i + 1)) {
-    if (i + 1 >= b.length) return null;
-    const next = b[i + 1] ?? 0;
-    // FF00 is an escaped data byte, RSTn sits inside the scan, FFFF is fill before a marker.
-    if (next !== 0x00 && next !== 0xff && !isRst(next)) return i;
-  }
-  return null;
 }
 
 function startsWithAscii(b: Uint8Array, start: number, end: number, text: string): boolean {

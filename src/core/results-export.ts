@@ -83,6 +83,9 @@ export const batchResultColumns: readonly CsvColumn<BatchResultRow>[] = [
   { header: 'errorCode', value: (row) => row.errorCode },
 ];
 
-function fixed(value: number | null, digits: number): string | null {
-  return value === null || !Number.isFinite(value) ? null : value.toFixed(digits);
+/** Text rather than a number, so every row shows the same decimals whatever the locale. */
+export function fixed(value: number | null | undefined, digits: number): string | null {
+  return value === null || value === undefined || !Number.isFinite(value)
+    ? null
+    : value.toFixed(digits);
 }

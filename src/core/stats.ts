@@ -3,13 +3,6 @@
  * gives NaN (there is no such value), which JSON.stringify writes as null.
  */
 
-export function mean(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  let sum = 0;
-  for (const value of values) sum += value;
-  return sum / values.length;
-}
-
 export function median(values: readonly number[]): number {
   return percentile(values, 50);
 }

@@ -1,4 +1,5 @@
 import type { Prediction } from '../../core/answer';
+import { SpeciesName } from './SpeciesName';
 
 export function percent(probability: number): string {
   return `${(probability * 100).toFixed(probability >= 0.1 ? 0 : 1)}%`;
@@ -21,8 +22,7 @@ export function PredictionList({
           data-probability={p.probability.toFixed(6)}
         >
           <span className="name">
-            {p.name}
-            {p.scientificName && p.scientificName !== p.name && <i> {p.scientificName}</i>}
+            <SpeciesName common={p.name} scientific={p.scientificName} />
           </span>
           <span className="probability">{percent(p.probability)}</span>
           <span className="bar" aria-hidden="true">

@@ -2,6 +2,7 @@ import Fuse from 'fuse.js';
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { Label } from '../../core/labels';
 import type { VerdictChoice } from '../feedback/feedback-service';
+import { SpeciesName } from './SpeciesName';
 
 /** Enough to scan by eye; typing narrows it further. */
 const MAX_SHOWN = 40;
@@ -109,10 +110,7 @@ export function SpeciesPicker({
             data-label={label.line}
             onClick={() => pick(label)}
           >
-            {label.commonName}
-            {label.scientificName && label.scientificName !== label.commonName && (
-              <i> {label.scientificName}</i>
-            )}
+            <SpeciesName common={label.commonName} scientific={label.scientificName} />
           </li>
         ))}
         {matches.length === 0 && <li className="muted">No species of this model matches.</li>}

@@ -1,6 +1,6 @@
 import type { Answer } from '../../core/answer';
 import { fail, ok, type Result } from '../../core/errors';
-import { feedbackRecordSchema, type FeedbackRecordInput } from '../../core/feedback';
+import { feedbackRecordSchema, MAX_TOP, type FeedbackRecordInput } from '../../core/feedback';
 import { newUuid, type Verdict } from '../../core/history-policy';
 import { localDay } from '../../core/outbox-policy';
 import { enqueue, outboxCounts } from '../../outbox/outbox-db';
@@ -94,7 +94,9 @@ export async function submitVerdict(input: VerdictInput): Promise<Result<Verdict
     predicted,
     verdict: choice.kind,
     day: localDay(new Date()),
-    top: input.answer.top.slice(0, 5).map(({ label, probability }) => ({ label, probability })),
+    top: input.answer.top
+      .slice(0, MAX_TOP)
+      .map(({ label, probability }) => ({ label, probability })),
     appVersion: __APP_VERSION__,
     ...(choice.kind === 'corrected' ? { correctedLabel: choice.label } : {}),
     ...(choice.kind === 'unknown-species' && choice.freeTextName
