@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_TOP_K } from '../core/answer';
 import { PROJECT_ROOT } from '../node/shared-paths';
+import type { ModelRegistry } from '../server/model-registry';
 import { classifyFiles, expandPaths, type ClassifyLine } from './classify-files';
 import { openNodeModel } from './node-model';
 import { round, summarise, type NodeReport, type NodeRunReport } from './bench-report';
@@ -12,7 +14,8 @@ import { round, summarise, type NodeReport, type NodeRunReport } from './bench-r
  * a user runs it, start-up included.
  */
 export async function runNodeBench(options: {
-  modelsDir: string;
+  /** The registry the bench already loaded, so `openMs` does not include hashing the models again. */
+  registry: ModelRegistry;
   photoDir: string;
   batchSizes: number[];
   commandBatchSize: number;
@@ -21,7 +24,7 @@ export async function runNodeBench(options: {
   const { log } = options;
   const files = await expandPaths([options.photoDir]);
   const started = performance.now();
-  const model = await openNodeModel(options.modelsDir, null);
+  const model = await openNodeModel(options.registry, null);
   if (!model.ok) throw new Error(`${model.error.message} ${model.error.detail ?? ''}`);
   const openMs = performance.now() - started;
   const backend = model.value.engine.backend() ?? 'unknown';
@@ -35,7 +38,7 @@ export async function runNodeBench(options: {
     const { classified, failed } = await classifyFiles(
       files,
       model.value,
-      { topK: 5, batchSize },
+      { topK: DEFAULT_TOP_K, batchSize },
       (line) => lines.push(line),
     );
     const seconds = (performance.now() - runStarted) / 1000;

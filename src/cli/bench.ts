@@ -3,15 +3,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { BackendName } from '../core/backend-choice';
+import { MICRO_BATCH } from '../model/engine';
 import { DATA_DIR, PROJECT_ROOT } from '../node/shared-paths';
 import { buildApp } from '../server/app';
 import { loadConfig } from '../server/config';
 import { loadModelRegistry } from '../server/model-registry';
-import { runBrowserBench, type BrowserReport, type PhotoRef } from './bench-browser';
-import { benchFeedback, type FeedbackBenchReport } from './bench-feedback';
+import { runBrowserBench, type PhotoRef } from './bench-browser';
+import { benchFeedback } from './bench-feedback';
 import { runNodeBench } from './bench-node';
-import { runOfflineBench, type OfflineReport, type TrafficCounter } from './bench-offline';
-import { formatReport, round, targets, type BenchReport, type NodeReport } from './bench-report';
+import { runOfflineBench, type TrafficCounter } from './bench-offline';
+import { formatReport, round, targets, type BenchReport } from './bench-report';
 import { expandPaths } from './classify-files';
 
 /**
@@ -30,7 +31,8 @@ const WASM_BATCH1_PHOTOS = 30;
 const WASM_BATCH8_REQUESTS = 4;
 const SLOW_BATCH1_PHOTOS = 3;
 const SLOW_BATCH8_REQUESTS = 1;
-const BATCH_SIZE = 8;
+/** Requests of the worker's own micro-batch size. */
+const BATCH_SIZE = MICRO_BATCH;
 const END_TO_END_PHOTOS = 20;
 const LONG_TASK_PHOTOS = 100;
 const MEMORY_PHOTOS = 500;
@@ -111,10 +113,20 @@ async function main(): Promise<void> {
       PHOTO_ROUTE + path.relative(DATA_DIR, file).split(path.sep).map(encodeURIComponent).join('/'),
   });
 
-  let browser: BrowserReport | null = null;
   const fatal: string[] = [];
-  try {
-    browser = await runBrowserBench({
+  /** One part of the bench: a part that throws is reported, and the others still run. */
+  async function part<T>(name: string, run: () => Promise<T>): Promise<T | null> {
+    try {
+      return await run();
+    } catch (error) {
+      fatal.push(`${name}: ${String(error)}`);
+      log(`${name} part failed: ${String(error)}`);
+      return null;
+    }
+  }
+
+  const browser = await part('browser', () =>
+    runBrowserBench({
       baseUrl,
       photos: labPhotos.map(toRef),
       counts: (backend: BackendName) =>
@@ -127,45 +139,29 @@ async function main(): Promise<void> {
       longTaskPhotos: spread(imagenet, LONG_TASK_PHOTOS),
       memoryPhotos,
       log,
-    });
-  } catch (error) {
-    fatal.push(`browser: ${String(error)}`);
-    log(`browser part failed: ${String(error)}`);
-  }
-  let offline: OfflineReport | null = null;
-  try {
+    }),
+  );
+  const offline = await part('offline', () => {
     const [a, b, c] = spread(imagenet, 3);
-    offline = await runOfflineBench({ baseUrl, photos: [a!, b!, c!], traffic: counter, log });
-  } catch (error) {
-    fatal.push(`offline: ${String(error)}`);
-    log(`offline part failed: ${String(error)}`);
-  } finally {
-    await app.close();
-  }
+    return runOfflineBench({ baseUrl, photos: [a!, b!, c!], traffic: counter, log });
+  });
+  await app.close();
 
   // After the browser is gone, so the CLI has both cores to itself.
-  let node: NodeReport | null = null;
-  try {
-    node = await runNodeBench({
-      modelsDir: config.modelsDir,
+  const node = await part('node', () =>
+    runNodeBench({
+      registry,
       photoDir: IMAGENET_DIR,
       batchSizes: [1, BATCH_SIZE],
       commandBatchSize: BATCH_SIZE,
       log,
-    });
-  } catch (error) {
-    fatal.push(`node: ${String(error)}`);
-    log(`node part failed: ${String(error)}`);
-  }
+    }),
+  );
 
-  let feedback: FeedbackBenchReport | null = null;
-  try {
+  const feedback = await part('feedback', () => {
     log('feedback API under load (autocannon)');
-    feedback = await benchFeedback();
-  } catch (error) {
-    fatal.push(`feedback: ${String(error)}`);
-    log(`feedback part failed: ${String(error)}`);
-  }
+    return benchFeedback();
+  });
 
   const cpus = os.cpus();
   const report: BenchReport = {

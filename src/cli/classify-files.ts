@@ -71,7 +71,7 @@ export async function classifyFiles(
         prepared.push(appError('FILE_UNREADABLE'));
         continue;
       }
-      const decoded = await decodePhotoBytes(new Uint8Array(bytes), size);
+      const decoded = await decodePhotoBytes(bytes, size);
       prepared.push(decoded.ok ? decoded.value : decoded.error);
     }
     const photos = prepared.filter((p): p is PreparedPhoto => 'image' in p);

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_TOP_K } from '../core/answer';
+import { MICRO_BATCH } from '../model/engine';
 import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
 import { classifyFiles, expandPaths } from './classify-files';
 import { openNodeModel } from './node-model';
@@ -17,8 +19,8 @@ async function main(): Promise<number> {
       allowPositionals: true,
       options: {
         model: { type: 'string' },
-        top: { type: 'string', default: '5' },
-        batch: { type: 'string', default: '8' },
+        top: { type: 'string', default: String(DEFAULT_TOP_K) },
+        batch: { type: 'string', default: String(MICRO_BATCH) },
         help: { type: 'boolean', short: 'h' },
       },
     });

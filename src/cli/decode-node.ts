@@ -50,7 +50,6 @@ export async function decodePhotoBytes(
       width: oriented.width,
       height: oriented.height,
       warnings: checked.value.warnings,
-      thumbnail: null,
       decodeMs: performance.now() - started,
     });
   } catch (error) {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { BackendName } from '../core/backend-choice';
 import { fail, ok, type Result } from '../core/errors';
 import type { ModelEntry } from '../core/model-manifest';
 import type { FileReader } from '../model/artifacts';
@@ -17,7 +18,13 @@ const WASM_DIR =
   path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) +
   path.sep;
 
-function diskReader(registry: ModelRegistry, entry: ModelEntry): FileReader {
+/** Backend activation with the wasm binaries read from the installed package. */
+export function activateNodeBackend(name: BackendName): Promise<boolean> {
+  return activateBackend(name, WASM_DIR);
+}
+
+/** Reads a model's files through the registry, so only files its manifest lists are read. */
+export function diskReader(registry: ModelRegistry, entry: ModelEntry): FileReader {
   return async (file, onBytes) => {
     const absolute = registry.resolveFile(entry.id, entry.version, file);
     if (absolute === null) throw new Error(`${file} is not part of ${entry.id}`);
@@ -30,16 +37,20 @@ function diskReader(registry: ModelRegistry, entry: ModelEntry): FileReader {
 export interface NodeModel {
   engine: Engine;
   entry: ModelEntry;
-  registry: ModelRegistry;
 }
 
+/**
+ * Opens `modelId` (or the default model) from a models folder, or from a registry the
+ * caller already loaded: loading one reads and hashes every model, which a caller that
+ * serves the same folder should not pay twice.
+ */
 export async function openNodeModel(
-  modelsDir: string,
+  models: string | ModelRegistry,
   modelId: string | null,
 ): Promise<Result<NodeModel>> {
   let registry: ModelRegistry;
   try {
-    registry = await loadModelRegistry(modelsDir);
+    registry = typeof models === 'string' ? await loadModelRegistry(models) : models;
   } catch (error) {
     return fail('MODEL_LOAD_FAILED', String(error));
   }
@@ -50,9 +61,9 @@ export async function openNodeModel(
     return fail('MODEL_LOAD_FAILED', `unknown model "${id}"; known: ${known}`);
   }
   const engine = createEngine({
-    activateBackend: (name) => activateBackend(name, WASM_DIR),
+    activateBackend: activateNodeBackend,
     fileReader: (e) => diskReader(registry, e),
   });
   const loaded = await engine.load(entry, ['wasm', 'cpu']);
-  return loaded.ok ? ok({ engine, entry, registry }) : loaded;
+  return loaded.ok ? ok({ engine, entry }) : loaded;
 }

@@ -5,8 +5,8 @@ import {
   SWITCH_MARGIN,
   isBackendName,
   medianOf,
+  dropAboveMs,
   pickBackend,
-  shouldDropCandidate,
   trialOrder,
   warmUpBudgetMs,
   type BackendMeasurement,
@@ -126,18 +126,22 @@ describe('pickBackend', () => {
   });
 });
 
-describe('shouldDropCandidate', () => {
-  it('never drops before any backend has a median', () => {
-    expect(shouldDropCandidate(10_000, null)).toBe(false);
+describe('dropAboveMs', () => {
+  it('drops nothing before any backend has a median', () => {
+    expect(dropAboveMs(null)).toBeNull();
   });
 
-  it('drops only a run clearly slower than the best median', () => {
+  it('is the best median times the clearly-slower factor', () => {
     const best = 80;
-    expect(shouldDropCandidate(best, best)).toBe(false);
-    expect(shouldDropCandidate(best * CLEARLY_SLOWER_FACTOR, best)).toBe(false);
-    expect(shouldDropCandidate(best * CLEARLY_SLOWER_FACTOR + 1, best)).toBe(true);
-    expect(shouldDropCandidate(1000, best)).toBe(true);
-    expect(shouldDropCandidate(10, best)).toBe(false);
+    const limit = dropAboveMs(best)!;
+    expect(limit).toBe(best * CLEARLY_SLOWER_FACTOR);
+    // A run at the best median is never dropped; the factor leaves room for noise.
+    expect(limit).toBeGreaterThan(best);
+    expect(dropAboveMs(2 * best)).toBe(2 * limit);
+  });
+
+  it('is zero for a zero median, so only a positive time drops', () => {
+    expect(dropAboveMs(0)).toBe(0);
   });
 });
 

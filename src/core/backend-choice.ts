@@ -35,8 +35,12 @@ export const CLEARLY_SLOWER_FACTOR = 1.5;
 /** A switch must win by this margin, so noise does not flip the backend back and forth. */
 export const SWITCH_MARGIN = 0.9;
 
-export function shouldDropCandidate(sampleMs: number, bestMedianMs: number | null): boolean {
-  return bestMedianMs !== null && sampleMs > bestMedianMs * CLEARLY_SLOWER_FACTOR;
+/**
+ * The warm-run time above which a candidate is dropped (a run strictly slower than this),
+ * or null to keep every run while no backend has a median yet.
+ */
+export function dropAboveMs(bestMedianMs: number | null): number | null {
+  return bestMedianMs === null ? null : bestMedianMs * CLEARLY_SLOWER_FACTOR;
 }
 
 /**

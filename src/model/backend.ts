@@ -9,15 +9,21 @@ export type WasmPaths = string | Record<string, string>;
 let wasmPathsSet = false;
 
 /**
+ * Points TF.js's wasm backend at its binaries. TF.js reads the paths once, when the wasm
+ * backend first initialises, so only the first call in a context counts.
+ */
+export function pointWasmAt(wasmPaths: WasmPaths): void {
+  if (wasmPathsSet) return;
+  setWasmPaths(wasmPaths as never);
+  wasmPathsSet = true;
+}
+
+/**
  * Makes `name` the active TF.js backend. Returns false (never throws) when the backend
  * cannot start on this device, so the caller can try the next one.
  */
 export async function activateBackend(name: BackendName, wasmPaths?: WasmPaths): Promise<boolean> {
-  if (name === 'wasm' && !wasmPathsSet && wasmPaths !== undefined) {
-    // TF.js reads the paths once, when the wasm backend first initialises.
-    setWasmPaths(wasmPaths as never);
-    wasmPathsSet = true;
-  }
+  if (name === 'wasm' && wasmPaths !== undefined) pointWasmAt(wasmPaths);
   try {
     if (tf.getBackend() === name) return true;
     if (!(await tf.setBackend(name))) return false;
@@ -26,10 +32,6 @@ export async function activateBackend(name: BackendName, wasmPaths?: WasmPaths):
   } catch {
     return false;
   }
-}
-
-export function activeBackend(): BackendName {
-  return tf.getBackend() as BackendName;
 }
 
 export function tensorCount(): number {

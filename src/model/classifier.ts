@@ -9,7 +9,6 @@ import { toModelInput, type RgbaImage } from './preprocess';
  * pixels in and probabilities out, never a tensor, so nothing can leak past this module.
  */
 export interface Classifier {
-  readonly entry: ModelEntry;
   /** Probabilities per image, in input order. */
   classify(images: RgbaImage[]): Promise<Float32Array[]>;
   /** Runs a batch of zeros so the first real photo does not pay for compilation. */
@@ -41,7 +40,6 @@ export async function createClassifier(
   }
 
   return {
-    entry,
     async classify(images) {
       if (images.length === 0) return [];
       const batch = tf.tidy(() => tf.stack(images.map((img) => toModelInput(img, entry.input))));

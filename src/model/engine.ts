@@ -9,7 +9,7 @@ import {
   type FileReader,
   type ModelArtifactsBundle,
 } from './artifacts';
-import { activeBackend, tensorCount } from './backend';
+import { tensorCount } from './backend';
 import { createClassifier, type Classifier } from './classifier';
 import type { RgbaImage } from './preprocess';
 
@@ -18,6 +18,12 @@ import type { RgbaImage } from './preprocess';
  * answers. The browser worker's message loop and the Node CLI both drive this same code;
  * it knows nothing of messages, the DOM or the file system.
  */
+
+/**
+ * Photos per inference call, for the worker and the CLI alike: bigger batches amortise
+ * per-call overhead, smaller ones answer sooner.
+ */
+export const MICRO_BATCH = 8;
 
 export interface ItemTimings {
   /** Validation, decoding and pixel extraction of this photo. */
@@ -38,8 +44,6 @@ export interface Classification {
   /** Oriented size of the photo as decoded. */
   width: number;
   height: number;
-  /** A small JPEG of the photo, for the results grid and the history (browser only). */
-  thumbnail: Blob | null;
 }
 
 export interface LoadedModel {
@@ -58,7 +62,6 @@ export interface PreparedPhoto {
   width: number;
   height: number;
   warnings: WarningCode[];
-  thumbnail: Blob | null;
   decodeMs: number;
 }
 
@@ -118,7 +121,7 @@ export function createEngine(deps: EngineDeps): Engine {
         continue;
       }
       state?.classifier.dispose();
-      state = { entry, bundle, labels, classifier, backend: activeBackend() };
+      state = { entry, bundle, labels, classifier, backend };
       return ok({ model: modelRef(entry), backend: state.backend, loadMs, warmUpMs });
     }
     return fail('BACKEND_UNAVAILABLE', `tried ${backends.join(', ')}`);
@@ -180,7 +183,6 @@ export function createEngine(deps: EngineDeps): Engine {
           warnings: photo.warnings,
           width: photo.width,
           height: photo.height,
-          thumbnail: photo.thumbnail,
         });
       }
       return ok(classifications);

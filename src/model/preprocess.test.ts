@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { InputSpec } from '../core/model-manifest';
 import { activateBackend, tensorCount } from './backend';
@@ -151,7 +150,5 @@ describe('toModelInput', () => {
     expect(tensorCount()).toBe(before + 1);
     tensor.dispose();
     expect(tensorCount()).toBe(before);
-    expect(() => toModelInput({ ...filled(4, 4, [0, 0, 0, 0]), width: 5 }, SPEC)).toThrow();
-    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,8 +1,9 @@
 /// <reference lib="webworker" />
 import { fail, ok, type ErrorCode, type Result } from '../core/errors';
-import { activateBrowserBackend, probeBackends } from './browser-backends';
+import { activateBrowserBackend } from './backend-activation';
+import { probeBackends } from './browser-backends';
 import { decodePhoto, type DecodedPhoto } from './decode-image';
-import { createEngine, type PreparedPhoto } from '../model/engine';
+import { createEngine, MICRO_BATCH, type PreparedPhoto } from '../model/engine';
 import { httpFileReader } from './model-files';
 import type { Classification, ClassifyItem, WorkerEvent, WorkerRequest } from './protocol';
 
@@ -12,9 +13,6 @@ import type { Classification, ClassifyItem, WorkerEvent, WorkerRequest } from '.
  * time; cancel and stats are answered immediately.
  */
 declare const self: DedicatedWorkerGlobalScope;
-
-/** Photos per inference call: bigger batches amortise per-call overhead, smaller ones answer sooner. */
-const MAX_MICRO_BATCH = 8;
 
 const engine = createEngine({
   activateBackend: activateBrowserBackend,
@@ -102,7 +100,7 @@ async function runBatch(batch: PendingItem[], size: number) {
       const { thumbnail, ...photo } = decoded.value;
       ready.push({
         p,
-        photo: { ...photo, thumbnail: null, decodeMs: performance.now() - started },
+        photo: { ...photo, decodeMs: performance.now() - started },
         thumbnail,
       });
     } else finishItem(p, decoded);
@@ -127,7 +125,7 @@ async function runBatch(batch: PendingItem[], size: number) {
 async function drain(ownEpoch: number) {
   while (pending[0]?.epoch === ownEpoch) {
     const batch: PendingItem[] = [];
-    while (batch.length < MAX_MICRO_BATCH && pending[0]?.epoch === ownEpoch) {
+    while (batch.length < MICRO_BATCH && pending[0]?.epoch === ownEpoch) {
       batch.push(pending.shift()!);
     }
     try {

@@ -1,10 +1,10 @@
 import type { BackendName } from '../core/backend-choice';
-import type { AppError, Result } from '../core/errors';
+import type { Result } from '../core/errors';
 import type { Label } from '../core/labels';
 import type { ModelEntry } from '../core/model-manifest';
-import type { Classification, LoadedModel } from '../model/engine';
+import type { Classification as EngineClassification, LoadedModel } from '../model/engine';
 
-export type { Classification, ItemTimings, LoadedModel } from '../model/engine';
+export type { ItemTimings, LoadedModel } from '../model/engine';
 
 /**
  * The typed protocol between the page and the inference worker. Only structured-clone
@@ -13,6 +13,12 @@ export type { Classification, ItemTimings, LoadedModel } from '../model/engine';
  */
 
 export type ImageSource = { kind: 'blob'; blob: Blob } | { kind: 'bitmap'; bitmap: ImageBitmap };
+
+/** What the worker answers per photo: the engine's classification plus the browser-only thumbnail. */
+export interface Classification extends EngineClassification {
+  /** A small JPEG of the photo, for the results grid and the history. */
+  thumbnail: Blob | null;
+}
 
 export interface ClassifyItem {
   itemId: string;
@@ -71,4 +77,3 @@ export type CallType = keyof ReplyTypes;
 export type RequestOf<T extends CallType> = Omit<Extract<WorkerRequest, { type: T }>, 'requestId'>;
 
 export type ItemResult = Result<Classification>;
-export type ItemError = AppError;

@@ -5,7 +5,8 @@ import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { fileUrl, type ModelEntry } from '../../core/model-manifest';
 import { argMax, fetchPhotos, progress, requestsOf, type HeldPhoto } from './photos';
 import type { BaselinePlan, BaselineResult, PhotoSample, RequestSample } from './protocol';
-import { pointWasmAtBuildAssets } from './wasm-paths';
+import { pointWasmAt } from '../../model/backend';
+import { WASM_PATHS } from '../../worker/backend-activation';
 
 /**
  * The baseline: the same model.json called with plain TF.js on the main thread, the way a
@@ -21,7 +22,7 @@ export async function runBaseline(entry: ModelEntry, plan: BaselinePlan): Promis
     stage,
     error,
   });
-  if (backend === 'wasm') pointWasmAtBuildAssets();
+  if (backend === 'wasm') pointWasmAt(WASM_PATHS);
   try {
     if (!(await tf.setBackend(backend)) || tf.getBackend() !== backend) {
       return failed('backend', `${backend} did not start`);

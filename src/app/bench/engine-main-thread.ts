@@ -1,21 +1,19 @@
+import { DEFAULT_TOP_K } from '../../core/answer';
 import type { ModelEntry } from '../../core/model-manifest';
-import { activateBackend, tensorCount } from '../../model/backend';
+import { tensorCount } from '../../model/backend';
 import { createEngine, type Engine, type PreparedPhoto } from '../../model/engine';
+import { activateBrowserBackend } from '../../worker/backend-activation';
 import { decodePhoto } from '../../worker/decode-image';
 import { httpFileReader } from '../../worker/model-files';
 import { toModelInput } from '../../model/preprocess';
 import { pickFlags, syncBackend } from './baseline';
 import { fetchPhotos, progress, requestsOf, type HeldPhoto } from './photos';
 import type { BaselinePlan, BaselineResult, PhotoSample, RequestSample } from './protocol';
-import { pointWasmAtBuildAssets } from './wasm-paths';
-
-/** The answer size the app asks for. */
-const TOP_K = 5;
 
 /**
  * A diagnostic between the baseline and the worker: the worker's own code (validation,
- * canvas decode with thumbnail, the shared engine and preprocessing) called directly on
- * this page's main thread. Baseline -> this isolates the cost of the app's pipeline;
+ * canvas decode with thumbnail, backend activation with its wasm binaries, the shared
+ * engine and preprocessing) called directly on this page's main thread. Baseline -> this isolates the cost of the app's pipeline;
  * this -> the worker isolates the cost of the worker and its messaging.
  */
 export async function runEngineOnMainThread(
@@ -29,10 +27,9 @@ export async function runEngineOnMainThread(
     stage,
     error,
   });
-  if (backend === 'wasm') pointWasmAtBuildAssets();
   const photos = await fetchPhotos(plan.photoUrls);
   const engine = createEngine({
-    activateBackend: (name) => activateBackend(name),
+    activateBackend: activateBrowserBackend,
     fileReader: httpFileReader,
   });
   progress(`engine on main thread ${backend}: loading`);
@@ -79,11 +76,10 @@ async function classify(
     const decodeStarted = performance.now();
     const decoded = await decodePhoto({ kind: 'blob', blob: photo.blob }, entry.input.size);
     if (!decoded.ok) throw new Error(`${photo.name}: ${decoded.error.code}`);
-    const { thumbnail, ...rest } = decoded.value;
-    void thumbnail;
-    prepared.push({ ...rest, thumbnail: null, decodeMs: performance.now() - decodeStarted });
+    const { image, width, height, warnings } = decoded.value;
+    prepared.push({ image, width, height, warnings, decodeMs: performance.now() - decodeStarted });
   }
-  const results = await engine.classify(prepared, TOP_K);
+  const results = await engine.classify(prepared, DEFAULT_TOP_K);
   if (!results.ok) throw new Error(results.error.code);
   const wallMs = performance.now() - started;
   // The engine does not time its preprocessing apart: do it once more, outside the wall time.

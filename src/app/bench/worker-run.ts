@@ -1,11 +1,9 @@
+import { DEFAULT_TOP_K } from '../../core/answer';
 import type { ModelEntry } from '../../core/model-manifest';
 import { createInferenceBridge, type InferenceBridge } from '../../worker/bridge';
 import type { ClassifyItem, ItemResult } from '../../worker/protocol';
 import { fetchPhotos, progress, requestsOf, type HeldPhoto } from './photos';
 import type { PhotoSample, RequestSample, WorkerRunPlan, WorkerRunResult } from './protocol';
-
-/** The answer size the app asks for; it does not change the model's work. */
-const TOP_K = 5;
 
 /**
  * The worker path exactly as the app uses it: a fresh bridge (and so a fresh worker)
@@ -75,7 +73,7 @@ async function classify(bridge: InferenceBridge, photos: HeldPhoto[]): Promise<R
   const answers = new Map<string, { result: ItemResult; at: number }>();
   const started = performance.now();
   const done = await bridge.classify(items, {
-    topK: TOP_K,
+    topK: DEFAULT_TOP_K,
     onItem: (itemId, result) => answers.set(itemId, { result, at: performance.now() }),
   });
   const wallMs = performance.now() - started;

@@ -1,6 +1,6 @@
 import {
-  CLEARLY_SLOWER_FACTOR,
   TRIAL_RUNS,
+  dropAboveMs,
   medianOf,
   pickBackend,
   trialOrder,
@@ -9,6 +9,7 @@ import {
   type BackendName,
   type BackendPreference,
 } from '../../core/backend-choice';
+import { DEFAULT_TOP_K } from '../../core/answer';
 import { fail, type Result } from '../../core/errors';
 import { modelRef, type ModelEntry } from '../../core/model-manifest';
 import { createInferenceBridge, type InferenceBridge } from '../../worker/bridge';
@@ -26,7 +27,6 @@ import type { Label } from '../../core/labels';
  * the backend by measurement without ever making the user wait for the measurement.
  */
 
-export const DEFAULT_TOP_K = 5;
 /** Quiet time after the last photo before idle-time backend trials start. */
 const TRIAL_IDLE_DELAY_MS = 3000;
 
@@ -164,10 +164,6 @@ export async function loadedLabels(model: string): Promise<Label[] | null> {
   return reply.ok && reply.value?.model === model ? reply.value.labels : null;
 }
 
-export function workerStats() {
-  return bridge.stats();
-}
-
 // ---- Backend trials in idle time ----------------------------------------------------
 
 let trialTimer: ReturnType<typeof setTimeout> | undefined;
@@ -242,8 +238,7 @@ async function measureInTrialWorker(
         failure: loaded.ok ? 'fell back' : loaded.error.code,
       };
     }
-    const dropAbove = bestMs === null ? null : bestMs * CLEARLY_SLOWER_FACTOR;
-    const timed = await trial.benchmark(TRIAL_RUNS, 1, dropAbove);
+    const timed = await trial.benchmark(TRIAL_RUNS, 1, dropAboveMs(bestMs));
     if (!timed.ok)
       return { backend, samplesMs: [], warmUpMs: loaded.value.warmUpMs, failure: timed.error.code };
     return {
