@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { FeedbackRecordInput } from '../core/feedback';
 import { parseModelManifest } from '../core/model-manifest';
 import { splitLabelLines } from '../core/labels';
-import { PROJECT_ROOT } from '../node/shared-paths';
+import { startServer } from '../node/server-process';
 
 /**
  * Load test of POST /api/v1/feedback: the real server in a child process, autocannon in
@@ -104,7 +104,7 @@ async function benchStore(
 ): Promise<FeedbackStoreBench> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const server = startServer({ ...env, PORT: String(port) });
+  const server = start({ ...env, PORT: String(port) });
   try {
     await waitForServer(server, origin);
     const makeBatch = await batchMaker(origin, settings.recordsPerRequest);
@@ -156,21 +156,16 @@ async function benchStore(
   }
 }
 
-function startServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server/server.ts'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      DIST_DIR: '/nonexistent',
+function start(env: Record<string, string>): ChildProcess {
+  return startServer(
+    {
       LOG_LEVEL: 'warn',
-      DATABASE_URL: '',
       RATE_LIMIT_BURST: '100000000',
       RATE_LIMIT_PER_MINUTE: '100000000',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+    { stdout: 'ignore', stderr: 'inherit' },
+  );
 }
 
 /** Polls /healthz until the server answers (it logs nothing at LOG_LEVEL=warn). */

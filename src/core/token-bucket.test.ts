@@ -76,6 +76,29 @@ describe('createTokenBuckets', () => {
     expect(buckets.take('e').ok).toBe(false); // e was kept, with its spent tokens
   });
 
+  it('prunes down to a low-water mark at the cap, so the next keys need no pruning', () => {
+    const time = clock();
+    const buckets = createTokenBuckets({
+      capacity: 2,
+      refillPerSecond: 1,
+      now: time.now,
+      maxKeys: 100,
+    });
+    for (let i = 0; i < 100; i++) buckets.take(`k${i}`);
+    expect(buckets.size).toBe(100);
+
+    buckets.take('new-0'); // no bucket is full: the 10 oldest go, then new-0 is added
+    expect(buckets.size).toBe(91);
+    expect(buckets.take('k9')).toEqual({ ok: true, remaining: 1 }); // forgotten, so fresh
+    expect(buckets.take('k10')).toEqual({ ok: true, remaining: 0 }); // kept, one token spent
+
+    // k9 came back as a new key (92 in all); eight more fill the map up to the cap again.
+    for (let i = 1; i <= 8; i++) buckets.take(`new-${i}`);
+    expect(buckets.size).toBe(100);
+    buckets.take('new-9');
+    expect(buckets.size).toBe(91);
+  });
+
   it('forgets everything on clear()', () => {
     const time = clock();
     const buckets = createTokenBuckets({ capacity: 1, refillPerSecond: 0.001, now: time.now });

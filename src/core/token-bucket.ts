@@ -4,8 +4,10 @@
  * `refillPerSecond`. Pure: time comes from the injected clock, so tests step it by hand.
  *
  * Memory stays bounded: a bucket that has refilled completely is the same as no bucket, so
- * such buckets are dropped when the map grows past `maxKeys`; if it is still too big (a
+ * such buckets are dropped when the map reaches `maxKeys`; if it is still too big (a
  * flood of distinct keys), the oldest buckets go, which only ever lets a client through.
+ * Pruning goes down to a low-water mark below `maxKeys`, so the full scan runs once per
+ * tenth of `maxKeys` new keys rather than once per new key while the map sits at the cap.
  */
 
 export interface TokenBucketOptions {
@@ -38,6 +40,7 @@ export function createTokenBuckets(options: TokenBucketOptions): TokenBuckets {
   if (!(capacity > 0) || !(refillPerSecond > 0) || !(maxKeys > 0)) {
     throw new RangeError('capacity, refillPerSecond and maxKeys must be positive');
   }
+  const lowWater = maxKeys - Math.ceil(maxKeys / 10);
   const buckets = new Map<string, Bucket>();
 
   const level = (bucket: Bucket, nowMs: number): number => {
@@ -50,7 +53,7 @@ export function createTokenBuckets(options: TokenBucketOptions): TokenBuckets {
     for (const [key, bucket] of buckets) if (level(bucket, nowMs) >= capacity) buckets.delete(key);
     // Map iteration is insertion order; a key is re-inserted when it is used.
     for (const key of buckets.keys()) {
-      if (buckets.size < maxKeys) break;
+      if (buckets.size <= lowWater) break;
       buckets.delete(key);
     }
   };

@@ -63,7 +63,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
       },
     },
     trustProxy: feedback.trustProxy,
-    // Malformed URLs never reach the hooks, so they get the headers here.
+    // Malformed URLs never reach the hooks (helmet's among them), so they get the headers here.
     frameworkErrors: (error, _request, reply) => sendError(reply.headers(SECURITY_HEADERS), error),
   });
   if (!deps.store) app.addHook('onClose', () => store.close());
@@ -79,10 +79,6 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
       maxAge: 600,
     });
   }
-  app.addHook('onRequest', async (_request, reply) => {
-    reply.headers(SECURITY_HEADERS);
-  });
-
   const metrics = createMetrics(() => store.count());
   metrics.install(app);
 

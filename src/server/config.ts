@@ -9,6 +9,11 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** A PostgreSQL schema name that is safe to splice into SQL unquoted. */
+export const PG_SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const DEFAULT_RATE_LIMIT = { burst: 30, perMinute: 60 };
+
 /** Relative directories are resolved against the project root, like the defaults. */
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -24,10 +29,7 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   /** A schema in DATABASE_URL's database for the tables (the bench and tests use their own). */
-  PG_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-    .optional(),
+  PG_SCHEMA: z.string().regex(PG_SCHEMA_NAME).optional(),
   SQLITE_PATH: z.string().default('data/feedback.sqlite'),
   /** Origins allowed to call the API from other sites, comma-separated; none by default. */
   CORS_ORIGINS: z.string().default(''),
@@ -40,9 +42,9 @@ const envSchema = z.object({
     .max(64 * 1024 * 1024)
     .default(DEFAULT_MAX_BATCH_BYTES),
   /** Requests a client may make at once to POST /api/v1/feedback ... */
-  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(30),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMIT.burst),
   /** ... and how many more it earns per minute. */
-  RATE_LIMIT_PER_MINUTE: z.coerce.number().min(0.001).default(60),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().min(0.001).default(DEFAULT_RATE_LIMIT.perMinute),
   /**
    * Behind a reverse proxy the client address is in X-Forwarded-For: `true` trusts every
    * hop; anything else is a comma-separated list of proxy addresses or CIDR ranges.
@@ -127,6 +129,6 @@ export const DEFAULT_FEEDBACK_CONFIG: Omit<FeedbackConfig, 'store'> = {
   corsOrigins: [],
   exportToken: null,
   bodyLimitBytes: DEFAULT_MAX_BATCH_BYTES,
-  rateLimit: { burst: 30, perMinute: 60 },
+  rateLimit: DEFAULT_RATE_LIMIT,
   trustProxy: false,
 };

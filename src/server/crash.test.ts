@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedbackReplySchema, type FeedbackRecordInput } from '../core/feedback';
-import { PROJECT_ROOT } from './config';
+import { startServer, waitForUrl } from '../node/server-process';
 import { makeRecord, testModel, type TestModel } from './test-feedback';
 import { makeTempDir } from './test-helpers';
 
@@ -18,34 +18,15 @@ const WRITERS = 4;
 const RECORDS_PER_BATCH = 5;
 const ACKED_BEFORE_KILL = 60;
 
-function startServer(sqlitePath: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server/server.ts'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DIST_DIR: '/nonexistent',
+function start(sqlitePath: string): ChildProcess {
+  return startServer(
+    {
       SQLITE_PATH: sqlitePath,
-      DATABASE_URL: '',
       RATE_LIMIT_BURST: '1000000',
       RATE_LIMIT_PER_MINUTE: '1000000',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-}
-
-async function waitForUrl(child: ChildProcess): Promise<string> {
-  let buffered = '';
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    buffered += chunk.toString();
-    const match = /Serving (http:\/\/\S+?)\/? /.exec(buffered);
-    if (match?.[1]) {
-      child.stdout?.resume(); // keep draining the log
-      return match[1];
-    }
-  }
-  throw new Error(`server exited before listening:\n${buffered}`);
+    { stderr: 'inherit' },
+  );
 }
 
 async function post(origin: string, records: FeedbackRecordInput[]) {
@@ -72,7 +53,7 @@ describe('a server killed mid-stream', () => {
     const acked = new Set<string>();
     let failedRequests = 0;
 
-    const first = startServer(sqlitePath);
+    const first = start(sqlitePath);
     const exited = once(first, 'exit');
     try {
       const origin = await waitForUrl(first);
@@ -119,7 +100,7 @@ describe('a server killed mid-stream', () => {
       db.close();
     }
 
-    const second = startServer(sqlitePath);
+    const second = start(sqlitePath);
     try {
       const origin = await waitForUrl(second);
       for (const batch of sent) {

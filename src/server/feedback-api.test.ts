@@ -19,7 +19,7 @@ import {
   type TestApp,
   type TestModel,
 } from './test-feedback';
-import { copyModel, editFile, makeTempDir } from './test-helpers';
+import { copyModel, editFile, expectSecurityHeaders, makeTempDir } from './test-helpers';
 import { makeTestDatabase, STORE_KINDS } from './test-stores';
 
 const TOKEN = 'export-token-for-the-tests-0123456789';
@@ -40,6 +40,7 @@ async function exportLines(t: TestApp, query = '') {
   });
   expect(res.statusCode).toBe(200);
   expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+  expectSecurityHeaders(res.headers);
   const lines = res.body.split('\n');
   expect(lines.pop()).toBe('');
   return lines.map((line) => feedbackExportLineSchema.parse(JSON.parse(line)));

@@ -83,10 +83,7 @@ export function registerFeedbackRoutes(app: FastifyInstance, options: FeedbackRo
           yield `{"seq":${row.seq},"hasPhoto":${row.hasPhoto},"record":${canonicalJson(record)}}\n`;
         }
       }
-      reply
-        .type('application/x-ndjson; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .header('x-content-type-options', 'nosniff');
+      reply.type('application/x-ndjson; charset=utf-8').header('cache-control', 'no-store');
       return reply.send(Readable.from(lines()));
     },
   );

@@ -90,5 +90,52 @@ export function parseLabelLines(value: unknown): string[] {
   return labelLinesSchema.parse(typeof value === 'string' ? JSON.parse(value) : value);
 }
 
+/**
+ * What `insertMany` says about one record. `storedSha256` is asked only when the insert
+ * was skipped, i.e. the id was already stored.
+ */
+export function insertOutcome(
+  item: Pick<NewFeedback, 'payloadSha256'>,
+  inserted: boolean,
+  storedSha256: () => unknown,
+): InsertOutcome {
+  if (inserted) return 'accepted';
+  return storedSha256() === item.payloadSha256 ? 'duplicate' : 'conflict';
+}
+
 /** Rows per page of an export: smaller with photos, which are up to 256 KiB each. */
-export const exportPageSize = (photos: boolean) => (photos ? 20 : 500);
+const exportPageSize = (photos: boolean) => (photos ? 20 : 500);
+
+/** One page of an export: rows with `after < seq <= last`, in `seq` order, at most `limit`. */
+export interface ExportPageQuery {
+  after: number;
+  last: number;
+  limit: number;
+  photos: boolean;
+}
+
+/**
+ * `exportRecords` for a store that can say its highest `seq` and read one page: the end
+ * is fixed when the export starts, so records inserted meanwhile do not keep it going.
+ */
+export async function* pagedExport(
+  options: ExportOptions,
+  queries: {
+    lastSeq(): number | Promise<number>;
+    page(query: ExportPageQuery): StoredFeedback[] | Promise<StoredFeedback[]>;
+  },
+): AsyncGenerator<StoredFeedback> {
+  const photos = options.photos ?? false;
+  const last = await queries.lastSeq();
+  let after = options.since ?? 0;
+  let left = options.limit ?? Number.POSITIVE_INFINITY;
+  while (left > 0) {
+    const limit = Math.min(left, exportPageSize(photos));
+    const rows = await queries.page({ after, last, limit, photos });
+    yield* rows;
+    const lastRow = rows.at(-1);
+    if (lastRow === undefined) return;
+    after = lastRow.seq;
+    left -= rows.length;
+  }
+}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exifGpsApp1, withSegmentsAfterSoi } from '../core/photo-policy.fixtures';
 import { png } from '../core/image-sniff.fixtures';
 import { buildTestApp, cleanPhoto, makeRecord, testModel, type TestApp } from './test-feedback';
+import { expectSecurityHeaders } from './test-helpers';
 import { STORE_KINDS } from './test-stores';
 
 /**
@@ -493,6 +494,8 @@ describe.each(STORE_KINDS)('hostile requests on %s', (kind) => {
       expect(body.error.code).toBe(hostile.code);
       expect(typeof body.error.message).toBe('string');
     }
+    // Refusals from Fastify itself (bad JSON, too large, wrong type) included.
+    expectSecurityHeaders(res.headers);
     expect(await t.store.count()).toBe(0);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

@@ -15,17 +15,25 @@ export class HttpError extends Error {
   }
 }
 
+interface KnownError {
+  status: number;
+  code: ErrorCode;
+  detail?: string;
+}
+
+const INVALID_JSON: KnownError = {
+  status: 400,
+  code: 'VALIDATION_FAILED',
+  detail: 'body is not valid JSON',
+};
+
 /** Fastify's own client errors, in the project's vocabulary. */
-const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode; detail?: string }> = {
+const FASTIFY_CODES: Record<string, KnownError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'VALIDATION_FAILED' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'VALIDATION_FAILED', detail: 'empty body' },
-  FST_ERR_CTP_INVALID_JSON_BODY: {
-    status: 400,
-    code: 'VALIDATION_FAILED',
-    detail: 'body is not valid JSON',
-  },
+  FST_ERR_CTP_INVALID_JSON_BODY: INVALID_JSON,
 };
 
 export interface ErrorReply {
@@ -46,15 +54,13 @@ export function errorReply(error: {
     if (error.detail !== undefined) body.error.detail = error.detail;
     return { status: error.statusCode, body };
   }
-  const known = error.code === undefined ? undefined : FASTIFY_CODES[error.code];
   // JSON.parse failures (and the prototype-poisoning guard) arrive as a 400 SyntaxError.
   const badJson = error.statusCode === 400 && error.name === 'SyntaxError';
-  if (known || badJson) {
-    const { status, code, detail } = known ?? {
-      status: 400,
-      code: 'VALIDATION_FAILED' as const,
-      detail: 'body is not valid JSON',
-    };
+  const known =
+    (error.code === undefined ? undefined : FASTIFY_CODES[error.code]) ??
+    (badJson ? INVALID_JSON : undefined);
+  if (known) {
+    const { status, code, detail } = known;
     const body: ErrorBody = { error: { code, message: ERROR_MESSAGES[code] } };
     if (detail !== undefined) body.error.detail = detail;
     return { status, body };

@@ -2,6 +2,7 @@ import type { ReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { extname } from 'node:path';
+import type { ErrorBody } from '../core/feedback';
 import { sha256Hex, type ModelRegistry, type ServedFile } from './model-registry';
 
 /**
@@ -23,10 +24,6 @@ export const SECURITY_HEADERS = {
 export const MANIFEST_PATH = '/models/manifest.json';
 /** Model files live under a content-derived version, so they can be cached for good. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
-
-export interface ErrorBody {
-  error: { code: string; message: string };
-}
 
 export const NOT_FOUND_BODY: ErrorBody = { error: { code: 'NOT_FOUND', message: 'Not found' } };
 

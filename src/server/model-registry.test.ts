@@ -118,6 +118,19 @@ describe('loadModelRegistry on a changed copy', () => {
     });
   });
 
+  it('reads a labels.txt that starts with a BOM the way the client does', async () => {
+    temp = await makeTempDir('models');
+    const dir = await copyModel(temp.path, 'imagenet-mobilenet-v2');
+    await editFile(join(dir, 'labels.txt'), (text) => `\uFEFF${text}`);
+
+    const registry = await loadModelRegistry(temp.path);
+    const entry = model(registry, 'imagenet-mobilenet-v2');
+    expect(entry.labels).toMatchObject({ count: 1001, backgroundIndex: 0 });
+    const labels = registry.labels(entry.id, entry.version);
+    expect(labels?.has('background')).toBe(true);
+    expect(labels?.has('\uFEFFbackground')).toBe(false);
+  });
+
   it('refuses a model whose labels do not match its output', async () => {
     temp = await makeTempDir('models');
     const dir = await copyModel(temp.path, 'inat-insects-mobilenet-v2');

@@ -114,7 +114,7 @@ async function loadModel(
   const source = await readJson(join(dir, SOURCE_FILE), sourceSchema);
   const graph = await readJson(join(dir, MODEL_FILE), graphModelSchema);
   const labelsText = await readFile(join(dir, LABELS_FILE), 'utf8');
-  const labelLines = splitLines(labelsText);
+  const labelLines = splitLabelLines(labelsText);
   const classes = source.outputShape.at(-1) ?? 0;
   if (labelLines.length !== classes) {
     throw new Error(`${LABELS_FILE} has ${labelLines.length} lines, the model outputs ${classes}`);
@@ -153,20 +153,13 @@ async function loadModel(
     labels,
   };
   // Feedback names classes by label line, as the client parses them (core/labels.ts).
-  return { entry, files, labels: new Set(splitLabelLines(labelsText)) };
+  return { entry, files, labels: new Set(labelLines) };
 }
 
 async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T> {
   const parsed = schema.safeParse(JSON.parse(await readFile(path, 'utf8')));
   if (!parsed.success) throw new Error(`${path}: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
-}
-
-/** One label per line; a final newline does not make an extra (empty) label. */
-function splitLines(text: string): string[] {
-  const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
 }
 
 async function hashFile(dir: string, path: string): Promise<ServedFile> {

@@ -1,10 +1,10 @@
 import pg from 'pg';
+import { PG_SCHEMA_NAME } from './config';
 import {
-  exportPageSize,
+  insertOutcome,
+  pagedExport,
   parseLabelLines,
-  type ExportOptions,
   type FeedbackStore,
-  type InsertOutcome,
   type StoredFeedback,
 } from './feedback-store';
 import { pendingMigrations } from './migrations';
@@ -15,8 +15,6 @@ export interface PostgresStoreOptions {
   schema: string | null;
   poolSize?: number;
 }
-
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 interface Row {
   seq: string;
@@ -35,7 +33,7 @@ interface Row {
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<FeedbackStore> {
   const { schema } = options;
-  if (schema !== null && !SCHEMA_NAME.test(schema))
+  if (schema !== null && !PG_SCHEMA_NAME.test(schema))
     throw new Error(`invalid schema name ${schema}`);
   const pool = new pg.Pool({
     connectionString: options.connectionString,
@@ -94,10 +92,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           );
           for (const row of found.rows) stored.set(row.id, row.payload_sha256);
         }
-        return items.map((item): InsertOutcome => {
-          if (accepted.has(item.id)) return 'accepted';
-          return stored.get(item.id) === item.payloadSha256 ? 'duplicate' : 'conflict';
-        });
+        return items.map((item) =>
+          insertOutcome(item, accepted.has(item.id), () => stored.get(item.id)),
+        );
       });
     },
     async count() {
@@ -128,27 +125,25 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const row = result.rows[0];
       return row === undefined ? null : parseLabelLines(row.labels);
     },
-    async *exportRecords(options: ExportOptions = {}) {
-      const photos = options.photos ?? false;
-      const last = await pool.query<{ last: string }>(
-        'SELECT coalesce(max(seq), 0) AS last FROM feedback',
-      );
-      const lastSeq = last.rows[0]?.last ?? '0';
-      let after = String(options.since ?? 0);
-      let left = options.limit ?? Number.POSITIVE_INFINITY;
-      while (left > 0) {
-        // `feedback.seq`: a bare `seq` in ORDER BY would sort by the text column of the same name.
-        const { rows } = await pool.query<Row>(
-          `SELECT seq::text, record::text, photo IS NOT NULL AS has_photo,
-                  ${photos ? 'photo' : 'NULL::bytea AS photo'}
-           FROM feedback WHERE seq > $1 AND seq <= $2 ORDER BY feedback.seq LIMIT $3`,
-          [after, lastSeq, Math.min(left, exportPageSize(photos))],
-        );
-        for (const row of rows) yield toStored(row);
-        if (rows.length === 0) return;
-        after = rows.at(-1)?.seq ?? lastSeq;
-        left -= rows.length;
-      }
+    exportRecords(options = {}) {
+      return pagedExport(options, {
+        async lastSeq() {
+          const { rows } = await pool.query<{ last: string }>(
+            'SELECT coalesce(max(seq), 0) AS last FROM feedback',
+          );
+          return Number(rows[0]?.last ?? 0);
+        },
+        async page({ after, last, limit, photos }) {
+          // `feedback.seq`: a bare `seq` in ORDER BY would sort by the text column of the same name.
+          const { rows } = await pool.query<Row>(
+            `SELECT seq::text, record::text, photo IS NOT NULL AS has_photo,
+                    ${photos ? 'photo' : 'NULL::bytea AS photo'}
+             FROM feedback WHERE seq > $1 AND seq <= $2 ORDER BY feedback.seq LIMIT $3`,
+            [after, last, limit],
+          );
+          return rows.map(toStored);
+        },
+      });
     },
     async health() {
       await pool.query('SELECT 1 FROM schema_migrations LIMIT 1');

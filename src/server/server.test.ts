@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedbackReplySchema } from '../core/feedback';
 import { parseModelManifest } from '../core/model-manifest';
-import { PROJECT_ROOT } from './config';
+import { startServer, waitForLine, waitForUrl } from '../node/server-process';
 import { makeRecord, testModel } from './test-feedback';
 import { makeTempDir } from './test-helpers';
 
@@ -16,21 +16,9 @@ beforeAll(async () => {
 });
 afterAll(() => temp.remove());
 
-/** The real entry point, as `npm start` runs it, in its own process, on a temp database. */
-function startServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server/server.ts'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DIST_DIR: '/nonexistent',
-      SQLITE_PATH: join(temp.path, 'feedback.sqlite'),
-      DATABASE_URL: '',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** On a temp database unless `env` names another. */
+function start(env: Record<string, string>): ChildProcess {
+  return startServer({ SQLITE_PATH: join(temp.path, 'feedback.sqlite'), ...env });
 }
 
 function collect(stream: NodeJS.ReadableStream | null): () => string {
@@ -45,33 +33,23 @@ async function exitCode(child: ChildProcess): Promise<number | null> {
   return code;
 }
 
-async function waitForUrl(child: ChildProcess): Promise<string> {
-  let buffered = '';
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    buffered += chunk.toString();
-    const match = /Serving (http:\/\/\S+?)\/? /.exec(buffered);
-    if (match?.[1]) return match[1];
-  }
-  throw new Error(`server exited before listening:\n${buffered}`);
-}
-
 describe('server.ts', () => {
   it('exits non-zero with a clear message on an invalid environment', async () => {
-    const child = startServer({ PORT: 'eighty' });
+    const child = start({ PORT: 'eighty' });
     const stderr = collect(child.stderr);
     expect(await exitCode(child)).toBe(1);
     expect(stderr()).toMatch(/Invalid environment:[\s\S]*PORT/);
   });
 
   it('exits non-zero when the models cannot be loaded', async () => {
-    const child = startServer({ MODELS_DIR: '/nonexistent/models' });
+    const child = start({ MODELS_DIR: '/nonexistent/models' });
     const stderr = collect(child.stderr);
     expect(await exitCode(child)).toBe(1);
     expect(stderr()).toContain('Cannot load the models (MODELS_DIR=/nonexistent/models)');
   });
 
   it('serves, then lets an in-flight download finish on SIGTERM and exits 0', async () => {
-    const child = startServer({});
+    const child = start({});
     try {
       const origin = await waitForUrl(child);
       expect(await (await fetch(`${origin}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -94,7 +72,7 @@ describe('server.ts', () => {
   });
 
   it('exits non-zero when the database cannot be opened, without printing its URL', async () => {
-    const child = startServer({ DATABASE_URL: 'postgresql://user:hunter2@127.0.0.1:1/none' });
+    const child = start({ DATABASE_URL: 'postgresql://user:hunter2@127.0.0.1:1/none' });
     const stderr = collect(child.stderr);
     expect(await exitCode(child)).toBe(1);
     expect(stderr()).toContain('Cannot open the feedback database (DATABASE_URL)');
@@ -103,7 +81,7 @@ describe('server.ts', () => {
 
   it('finishes an in-flight feedback write on SIGTERM, then closes the database', async () => {
     const sqlitePath = join(temp.path, 'shutdown.sqlite');
-    const child = startServer({ SQLITE_PATH: sqlitePath });
+    const child = start({ SQLITE_PATH: sqlitePath });
     try {
       const origin = new URL(await waitForUrl(child));
       const model = await testModel();
@@ -129,7 +107,8 @@ describe('server.ts', () => {
       );
       while (!received.includes('100 Continue')) await once(socket, 'data');
       child.kill('SIGTERM');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The body goes only once the server has begun shutting down, or this would not test it.
+      await waitForLine(child, 'shutting down after in-flight requests');
       socket.end(body);
       await once(socket, 'close');
       const response = received.slice(received.indexOf('\r\n\r\n') + 4);

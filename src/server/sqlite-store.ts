@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  exportPageSize,
+  insertOutcome,
+  pagedExport,
   parseLabelLines,
-  type ExportOptions,
   type FeedbackStore,
   type InsertOutcome,
   type NewFeedback,
@@ -57,8 +57,7 @@ export function openSqliteStore(path: string): FeedbackStore {
         item.recordJson,
         photo,
       );
-      if (changes === 1) return 'accepted';
-      return storedHash.get(item.id) === item.payloadSha256 ? 'duplicate' : 'conflict';
+      return insertOutcome(item, changes === 1, () => storedHash.get(item.id));
     }),
   );
   const countAll = db.prepare('SELECT count(*) FROM feedback').pluck();
@@ -98,19 +97,12 @@ export function openSqliteStore(path: string): FeedbackStore {
       const labels = servedLabels.get(id, version);
       return labels === undefined ? null : parseLabelLines(labels);
     },
-    async *exportRecords(options: ExportOptions = {}) {
-      const photos = options.photos ?? false;
-      const statement = pages[`${photos}`];
-      const last = Number(lastSeq.get());
-      let after = options.since ?? 0;
-      let left = options.limit ?? Number.POSITIVE_INFINITY;
-      while (left > 0) {
-        const rows = statement.all(after, last, Math.min(left, exportPageSize(photos))) as Row[];
-        for (const row of rows) yield toStored(row);
-        if (rows.length === 0) return;
-        after = rows.at(-1)?.seq ?? last;
-        left -= rows.length;
-      }
+    exportRecords(options = {}) {
+      return pagedExport(options, {
+        lastSeq: () => Number(lastSeq.get()),
+        page: ({ after, last, limit, photos }) =>
+          (pages[`${photos}`].all(after, last, limit) as Row[]).map(toStored),
+      });
     },
     async health() {
       ping.get();
