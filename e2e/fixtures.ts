@@ -1,6 +1,7 @@
 import { test as base, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pinBackendScript } from '../playwright.config';
 
 /**
  * Every test gets a page that fails the test on any uncaught page error, and an app
@@ -11,14 +12,7 @@ export class AppPage {
 
   /** Pins a backend (as a user would in Settings) so no idle-time trial competes for CPU. */
   async pinBackend(backend: string) {
-    await this.page.addInitScript((b) => {
-      if (localStorage.getItem('fieldid-settings') === null) {
-        localStorage.setItem(
-          'fieldid-settings',
-          JSON.stringify({ state: { modelId: null, backendPreference: b }, version: 1 }),
-        );
-      }
-    }, backend);
+    await this.page.addInitScript(pinBackendScript(backend));
   }
 
   async open() {

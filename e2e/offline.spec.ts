@@ -2,7 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { CHROMIUM_ARGS } from '../playwright.config';
+import { modelCacheName } from '../src/core/cache-policy';
+import type { ModelEntry } from '../src/core/model-manifest';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../playwright.config';
 import { AppPage } from './fixtures';
 import { imagenetAnimals } from './data';
 
@@ -15,10 +17,7 @@ let context: BrowserContext;
 test.beforeEach(async () => {
   context = await chromium.launchPersistentContext(
     mkdtempSync(path.join(tmpdir(), 'fieldid-profile-')),
-    {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-    },
+    { executablePath: CHROMIUM_EXECUTABLE, args: CHROMIUM_ARGS },
   );
 });
 
@@ -38,18 +37,29 @@ async function controlledApp(baseURL: string) {
   return { page, app, errors };
 }
 
+/** The manifest's default model, and the name of its cache. */
+async function defaultModel(page: Page): Promise<{ entry: ModelEntry; cacheName: string }> {
+  const entry: ModelEntry = await page.evaluate(async () => {
+    const manifest = await (await fetch('/models/manifest.json')).json();
+    return manifest.models.find((m: { id: string }) => m.id === manifest.defaultModel);
+  });
+  return { entry, cacheName: modelCacheName(entry.id, entry.version) };
+}
+
 /** Every file of the current model version is in its cache (the page checks the same way). */
 async function modelCached(page: Page) {
+  const { entry, cacheName } = await defaultModel(page);
   await expect
     .poll(
       () =>
-        page.evaluate(async () => {
-          const manifest = await (await fetch('/models/manifest.json')).json();
-          const entry = manifest.models.find((m: { id: string }) => m.id === manifest.defaultModel);
-          const cache = await caches.open(`fieldid-model:${entry.id}@${entry.version}`);
-          const paths = (await cache.keys()).map((r) => new URL(r.url).pathname.split('/').pop());
-          return entry.files.every((f: { path: string }) => paths.includes(f.path));
-        }),
+        page.evaluate(
+          async ({ cacheName, files }) => {
+            const cache = await caches.open(cacheName);
+            const paths = (await cache.keys()).map((r) => new URL(r.url).pathname.split('/').pop());
+            return files.every((f) => paths.includes(f.path));
+          },
+          { cacheName, files: entry.files },
+        ),
       { timeout: 60_000 },
     )
     .toBe(true);
@@ -91,17 +101,18 @@ test('a corrupted model shard in the cache is detected and replaced', async ({ b
   const { page, app, errors } = await controlledApp(baseURL!);
   await modelCached(page);
 
-  const shardUrl = await page.evaluate(async () => {
-    const manifest = await (await fetch('/models/manifest.json')).json();
-    const entry = manifest.models.find((m: { id: string }) => m.id === manifest.defaultModel);
-    const shard = entry.files.find((f: { path: string }) => f.path.endsWith('.bin'));
-    const url = `${entry.baseUrl}${shard.path}`;
-    const cache = await caches.open(`fieldid-model:${entry.id}@${entry.version}`);
-    const bytes = new Uint8Array(await (await cache.match(url))!.arrayBuffer());
-    bytes[1000] = bytes[1000]! ^ 0xff; // one flipped byte deep in the weights
-    await cache.put(url, new Response(bytes.slice(0, bytes.length - 10))); // and cut short
-    return url;
-  });
+  const { entry, cacheName } = await defaultModel(page);
+  const shard = entry.files.find((f) => f.path.endsWith('.bin'))!;
+  const shardUrl = `${entry.baseUrl}${shard.path}`;
+  await page.evaluate(
+    async ({ cacheName, url }) => {
+      const cache = await caches.open(cacheName);
+      const bytes = new Uint8Array(await (await cache.match(url))!.arrayBuffer());
+      bytes[1000] = bytes[1000]! ^ 0xff; // one flipped byte deep in the weights
+      await cache.put(url, new Response(bytes.slice(0, bytes.length - 10))); // and cut short
+    },
+    { cacheName, url: shardUrl },
+  );
 
   await page.reload();
   await expect(page.getByTestId('backend')).toBeVisible();
@@ -109,20 +120,14 @@ test('a corrupted model shard in the cache is detected and replaced', async ({ b
   await app.resultFor(photo.file);
   expect(photo.accepted).toContain((await app.topLabels())[0]);
 
-  const repaired = await page.evaluate(async (url) => {
-    const manifest = await (await fetch('/models/manifest.json')).json();
-    const entry = manifest.models.find((m: { id: string }) => m.id === manifest.defaultModel);
-    const expected = entry.files.find((f: { path: string }) => url.endsWith(f.path)).sha256;
-    const cache = await caches.open(`fieldid-model:${entry.id}@${entry.version}`);
-    const digest = await crypto.subtle.digest(
-      'SHA-256',
-      await (await cache.match(url))!.arrayBuffer(),
-    );
-    const actual = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join(
-      '',
-    );
-    return actual === expected;
-  }, shardUrl);
-  expect(repaired).toBe(true);
+  const stored = await page.evaluate(
+    async ({ cacheName, url }) => {
+      const cached = await (await caches.open(cacheName)).match(url);
+      const digest = await crypto.subtle.digest('SHA-256', await cached!.arrayBuffer());
+      return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+    },
+    { cacheName, url: shardUrl },
+  );
+  expect(stored).toBe(shard.sha256);
   expect(errors).toEqual([]);
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, expect, test } from '@playwright/test';
-import { CHROMIUM_ARGS } from '../playwright.config';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../playwright.config';
 import { MODELS_DIR } from './data';
 import { AppPage } from './fixtures';
 import { freePort, startServer } from './server-process';
@@ -36,7 +36,7 @@ test('a new app version with a changed model manifest is offered, and runs after
     );
 
     const context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: CHROMIUM_EXECUTABLE,
       args: CHROMIUM_ARGS,
     });
     cleanup.push(() => context.close());
@@ -60,7 +60,6 @@ test('a new app version with a changed model manifest is offered, and runs after
     await expect(prompt).toContainText('A new version is ready');
     await prompt.getByRole('button', { name: 'Reload' }).click();
 
-    await page.waitForFunction(() => document.readyState === 'complete');
     await expect(page.getByTestId('model-version')).not.toHaveText(oldModel!);
     await page.getByRole('button', { name: 'Settings' }).click();
     await expect(page.getByTestId('app-version')).toContainText('+e2e-2');

@@ -1,4 +1,5 @@
 import type { ManifestOptions } from 'vite-plugin-pwa';
+import { SHARE_TARGET_PATH } from '../core/cache-policy';
 
 /** The web app manifest: what makes the app installable, and a share target for photos. */
 export const webManifest: Partial<ManifestOptions> = {
@@ -42,7 +43,7 @@ export const webManifest: Partial<ManifestOptions> = {
     },
   ],
   share_target: {
-    action: '/share-target',
+    action: SHARE_TARGET_PATH,
     method: 'POST',
     enctype: 'multipart/form-data',
     params: { files: [{ name: 'photos', accept: ['image/*'] }] },

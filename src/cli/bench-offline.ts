@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Page } from '@playwright/test';
-import { CHROMIUM_ARGS } from '../../playwright.config';
+import { modelCacheName } from '../core/cache-policy';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE, pinBackendScript } from '../../playwright.config';
 
 /**
  * The field worker's case: the first visit with a signal (cold, nothing cached), then a
@@ -58,7 +59,6 @@ async function firstResult(
 /** The few page globals used below (this file is type-checked without the DOM library). */
 interface PageGlobals {
   caches: { open(name: string): Promise<{ keys(): Promise<{ url: string }[]> }> };
-  localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
   navigator: { serviceWorker: { controller: object | null } };
 }
 
@@ -69,16 +69,18 @@ interface ManifestShape {
 
 /** Every file of the default model is in its offline cache (as the app checks it). */
 async function modelCached(page: Page): Promise<void> {
+  const entry = await page.evaluate(async () => {
+    const manifest = (await (await fetch('/models/manifest.json')).json()) as ManifestShape;
+    return manifest.models.find((m) => m.id === manifest.defaultModel)!;
+  });
   await page.waitForFunction(
-    async () => {
+    async ({ cacheName, files }) => {
       const { caches } = globalThis as unknown as PageGlobals;
-      const manifest = (await (await fetch('/models/manifest.json')).json()) as ManifestShape;
-      const entry = manifest.models.find((m) => m.id === manifest.defaultModel)!;
-      const cache = await caches.open(`fieldid-model:${entry.id}@${entry.version}`);
+      const cache = await caches.open(cacheName);
       const paths = (await cache.keys()).map((r) => new URL(r.url).pathname.split('/').pop());
-      return entry.files.every((f) => paths.includes(f.path));
+      return files.every((f) => paths.includes(f.path));
     },
-    null,
+    { cacheName: modelCacheName(entry.id, entry.version), files: entry.files },
     { timeout: 120_000, polling: 500 },
   );
 }
@@ -92,20 +94,12 @@ export async function runOfflineBench(options: {
   const { baseUrl, photos, traffic, log } = options;
   const profile = await mkdtemp(path.join(tmpdir(), 'fieldid-bench-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_EXECUTABLE,
     args: CHROMIUM_ARGS,
   });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
-    await page.addInitScript(() => {
-      const { localStorage } = globalThis as unknown as PageGlobals;
-      if (localStorage.getItem('fieldid-settings') === null) {
-        localStorage.setItem(
-          'fieldid-settings',
-          JSON.stringify({ state: { modelId: null, backendPreference: 'wasm' }, version: 1 }),
-        );
-      }
-    });
+    await page.addInitScript(pinBackendScript('wasm'));
 
     log('offline: first visit (cold)');
     traffic.reset();

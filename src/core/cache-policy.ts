@@ -8,6 +8,10 @@ import type { ModelEntry, ModelManifest } from './model-manifest';
 
 const MODEL_CACHE_PREFIX = 'fieldid-model:';
 
+/** Photos shared to the installed app: the worker parks them here, the page takes them out. */
+export const SHARE_TARGET_PATH = '/share-target';
+export const SHARE_CACHE = 'fieldid-shared-photos';
+
 export const MODEL_MANIFEST_CACHE = 'fieldid-model-manifest';
 export const MODEL_MANIFEST_PATH = '/models/manifest.json';
 

@@ -1,5 +1,5 @@
 import type { io } from '@tensorflow/tfjs-core';
-import { sha256Hex } from '../core/digest';
+import { matchesFile } from '../core/digest';
 import { fail, ok, type Result } from '../core/errors';
 import type { ModelEntry } from '../core/model-manifest';
 
@@ -58,8 +58,7 @@ export async function loadModelArtifacts(
   }
 
   for (const file of entry.files) {
-    const data = contents.get(file.path)!;
-    if (data.byteLength !== file.bytes || (await sha256Hex(data)) !== file.sha256) {
+    if (!(await matchesFile(contents.get(file.path)!, file))) {
       return fail('MODEL_INTEGRITY_FAILED', file.path);
     }
   }

@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-import type { WorkboxPlugin } from 'workbox-core';
+import type { PluginState, WorkboxPlugin } from 'workbox-core';
 import { CacheFirst } from 'workbox-strategies';
 import {
   entryPath,
@@ -12,8 +12,8 @@ import {
   staleModelCaches,
   type ModelFileRoute,
 } from '../core/cache-policy';
-import { sha256Hex } from '../core/digest';
-import { parseModelManifest, type ModelManifest } from '../core/model-manifest';
+import { matchesFile } from '../core/digest';
+import { parseModelManifest, type ModelEntry, type ModelManifest } from '../core/model-manifest';
 
 /**
  * Model files: one cache per model version, filled on first use, every file checked
@@ -33,50 +33,69 @@ async function currentManifest(): Promise<ModelManifest | null> {
   return parsed.ok ? parsed.manifest : null;
 }
 
-async function matchesManifest(response: Response, route: ModelFileRoute): Promise<boolean> {
-  const manifest = await currentManifest();
+/**
+ * Read and parsed once per request, not once per callback: a stored file otherwise costs
+ * three cache reads and zod parses. Workbox gives each request its own plugin `state`.
+ */
+function manifestFor(state: PluginState | undefined): Promise<ModelManifest | null> {
+  if (state === undefined) return currentManifest();
+  state.manifest ??= currentManifest();
+  return state.manifest as Promise<ModelManifest | null>;
+}
+
+async function matchesManifest(
+  response: Response,
+  route: ModelFileRoute,
+  state: PluginState | undefined,
+): Promise<boolean> {
+  const manifest = await manifestFor(state);
   const expected = manifest && findModelFile(manifest, route);
   // Without a manifest entry there is nothing to check against; the worker checks again.
   if (!expected) return true;
-  const body = await response.clone().arrayBuffer();
-  return body.byteLength === expected.bytes && (await sha256Hex(body)) === expected.sha256;
+  return matchesFile(await response.clone().arrayBuffer(), expected);
 }
 
 function integrityPlugin(route: ModelFileRoute): WorkboxPlugin {
   return {
-    cachedResponseWillBeUsed: async ({ cachedResponse }) =>
-      cachedResponse && (await matchesManifest(cachedResponse, route)) ? cachedResponse : null,
-    cacheWillUpdate: async ({ response }) =>
-      response.ok && (await matchesManifest(response, route)) ? response : null,
-    cacheDidUpdate: async () => {
-      await recordEntry(route);
-      await removeStaleVersions();
+    cachedResponseWillBeUsed: async ({ cachedResponse, state }) =>
+      cachedResponse && (await matchesManifest(cachedResponse, route, state))
+        ? cachedResponse
+        : null,
+    cacheWillUpdate: async ({ response, state }) =>
+      response.ok && (await matchesManifest(response, route, state)) ? response : null,
+    cacheDidUpdate: async ({ state }) => {
+      const manifest = await manifestFor(state);
+      const found = manifest && findModelFile(manifest, route);
+      if (!found) return;
+      const cache = await caches.open(modelCacheName(route.id, route.version));
+      await recordEntry(cache, route, found.entry);
+      // Only a version that has just become complete can make another one stale.
+      if (isComplete(found.entry, await cachedPaths(cache))) await removeStaleVersions(manifest);
     },
   };
 }
 
 /** Writes the manifest entry of a version into its cache, once. */
-async function recordEntry(route: ModelFileRoute): Promise<void> {
-  const manifest = await currentManifest();
-  const found = manifest && findModelFile(manifest, route);
-  if (!found) return;
-  const cache = await caches.open(modelCacheName(route.id, route.version));
+async function recordEntry(cache: Cache, route: ModelFileRoute, entry: ModelEntry): Promise<void> {
   const url = entryPath(route.id, route.version);
   if (await cache.match(url)) return;
-  await cache.put(url, Response.json(found.entry));
+  await cache.put(url, Response.json(entry));
 }
 
-export async function removeStaleVersions(): Promise<void> {
-  const manifest = await currentManifest();
+async function cachedPaths(cache: Cache): Promise<string[]> {
+  const keys = await cache.keys();
+  return keys.map((request) => new URL(request.url).pathname.split('/').pop() ?? '');
+}
+
+export async function removeStaleVersions(known?: ModelManifest): Promise<void> {
+  const manifest = known ?? (await currentManifest());
   if (manifest === null) return; // offline with nothing to compare: delete nothing
   const names = await caches.keys();
   const complete = new Set<string>();
   for (const entry of manifest.models) {
     const name = modelCacheName(entry.id, entry.version);
     if (!names.includes(name)) continue;
-    const keys = await (await caches.open(name)).keys();
-    const paths = keys.map((request) => new URL(request.url).pathname.split('/').pop() ?? '');
-    if (isComplete(entry, paths)) complete.add(name);
+    if (isComplete(entry, await cachedPaths(await caches.open(name)))) complete.add(name);
   }
   await Promise.all(staleModelCaches(names, manifest, complete).map((name) => caches.delete(name)));
 }
@@ -102,7 +121,28 @@ export function isModelFile(url: URL): boolean {
   return url.origin === self.location.origin && parseModelFilePath(url.pathname) !== null;
 }
 
-export function handleModelFile(event: FetchEvent, url: URL): Promise<Response> {
+export async function handleModelFile(event: FetchEvent, url: URL): Promise<Response> {
   const route = parseModelFilePath(url.pathname)!;
-  return strategyFor(route).handle({ event, request: event.request });
+  const [response, done] = strategyFor(route).handleAll({ event, request: event.request });
+  // Settled either way: a failed store must not fail a response that was already good.
+  const settled = done.then(
+    () => undefined,
+    () => undefined,
+  );
+  return endAfter(await response, settled);
+}
+
+/**
+ * The body still streams as it arrives (download progress), but ends only once the file
+ * is verified and stored or refused. A page that has read a model file to the end can then
+ * tell from the cache alone whether it was kept, so offline packs neither hash nor store
+ * it a second time.
+ */
+function endAfter(response: Response, settled: Promise<void>): Response {
+  if (response.body === null) return response;
+  return new Response(response.body.pipeThrough(new TransformStream({ flush: () => settled })), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }

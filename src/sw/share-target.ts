@@ -1,11 +1,10 @@
 /// <reference lib="webworker" />
+import { SHARE_CACHE } from '../core/cache-policy';
 
 /**
  * Photos shared to the installed app (Web Share Target, POST multipart) are parked in a
  * cache and the app is opened on /?shared=N, where the page picks them up and identifies them.
  */
-export const SHARE_TARGET_PATH = '/share-target';
-export const SHARE_CACHE = 'fieldid-shared-photos';
 
 export async function receiveShare(request: Request): Promise<Response> {
   let files: File[];

@@ -8,9 +8,9 @@ import {
 import { clientsClaim } from 'workbox-core';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { NetworkFirst } from 'workbox-strategies';
-import { MODEL_MANIFEST_CACHE, MODEL_MANIFEST_PATH } from '../core/cache-policy';
+import { MODEL_MANIFEST_CACHE, MODEL_MANIFEST_PATH, SHARE_TARGET_PATH } from '../core/cache-policy';
 import { handleModelFile, isModelFile, removeStaleVersions } from './model-cache';
-import { receiveShare, SHARE_TARGET_PATH } from './share-target';
+import { receiveShare } from './share-target';
 import { flushOutbox, SYNC_TAG } from '../outbox/sender';
 
 /**

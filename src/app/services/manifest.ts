@@ -1,13 +1,12 @@
+import { MODEL_MANIFEST_PATH } from '../../core/cache-policy';
 import { fail, ok, type Result } from '../../core/errors';
 import { parseModelManifest, type ModelManifest } from '../../core/model-manifest';
-
-export const MANIFEST_URL = '/models/manifest.json';
 
 /** The manifest is small and revalidated each start, so a new model version is noticed. */
 export async function fetchModelManifest(): Promise<Result<ModelManifest>> {
   let body: unknown;
   try {
-    const response = await fetch(MANIFEST_URL, { cache: 'no-cache' });
+    const response = await fetch(MODEL_MANIFEST_PATH, { cache: 'no-cache' });
     if (!response.ok) return fail('MODEL_LOAD_FAILED', `manifest: HTTP ${response.status}`);
     body = await response.json();
   } catch (error) {

@@ -4,7 +4,7 @@ import {
   modelCacheName,
   parseModelCacheName,
 } from '../../core/cache-policy';
-import { sha256Hex } from '../../core/digest';
+import { matchesFile } from '../../core/digest';
 import { readBody } from '../../core/read-body';
 import { fail, ok, type Result } from '../../core/errors';
 import { fileUrl, modelEntrySchema, type ModelEntry } from '../../core/model-manifest';
@@ -44,6 +44,9 @@ export async function makeAvailableOffline(
 ): Promise<Result<null>> {
   if (!hasCaches()) return fail('MODEL_LOAD_FAILED', 'this browser has no Cache Storage');
   const cache = await caches.open(modelCacheName(entry.id, entry.version));
+  // Under a service worker every model fetch already passes its integrity check and is
+  // stored by it (src/sw/model-cache.ts); hashing and storing here too would do it twice.
+  const workerStores = typeof navigator !== 'undefined' && !!navigator.serviceWorker?.controller;
   let done = 0;
   for (const file of entry.files) {
     const url = fileUrl(entry, file.path);
@@ -52,26 +55,56 @@ export async function makeAvailableOffline(
       onProgress(done, entry.totalBytes);
       continue;
     }
-    let body: ArrayBuffer;
+    let body: ArrayBuffer | null;
     try {
       const response = await fetch(url);
       if (!response.ok) return fail('MODEL_LOAD_FAILED', `${file.path}: HTTP ${response.status}`);
-      body = await readBody(response, (bytes) => onProgress(done + bytes, entry.totalBytes));
+      const progress = (bytes: number) => onProgress(done + bytes, entry.totalBytes);
+      body = workerStores
+        ? await readForProgress(response, progress)
+        : await readBody(response, progress);
     } catch (error) {
       return fail('FETCH_FAILED', String(error));
     }
-    if (body.byteLength !== file.bytes || (await sha256Hex(body)) !== file.sha256) {
-      return fail('MODEL_INTEGRITY_FAILED', file.path);
+    if (body === null) {
+      // The worker ends the body only after it has kept or refused the file, so a file
+      // missing now is one it refused: not what the manifest describes.
+      if (!(await cache.match(url))) return fail('MODEL_INTEGRITY_FAILED', file.path);
+    } else {
+      if (!(await matchesFile(body, file))) return fail('MODEL_INTEGRITY_FAILED', file.path);
+      await cache.put(
+        url,
+        new Response(body, { headers: { 'content-length': String(body.byteLength) } }),
+      );
     }
-    await cache.put(
-      url,
-      new Response(body, { headers: { 'content-length': String(body.byteLength) } }),
-    );
     done += file.bytes;
     onProgress(done, entry.totalBytes);
   }
-  await cache.put(entryPath(entry.id, entry.version), Response.json(entry));
+  // The worker records the entry with the files it stores; written here only if it did not.
+  const entryUrl = entryPath(entry.id, entry.version);
+  if (!workerStores || !(await cache.match(entryUrl))) {
+    await cache.put(entryUrl, Response.json(entry));
+  }
   return ok(null);
+}
+
+/** Reads a body only to report its progress; the bytes are the worker's to check and keep. */
+async function readForProgress(
+  response: Response,
+  onBytes: (received: number) => void,
+): Promise<null> {
+  if (response.body === null) {
+    onBytes((await response.arrayBuffer()).byteLength);
+    return null;
+  }
+  const reader = response.body.getReader();
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return null;
+    received += value.byteLength;
+    onBytes(received);
+  }
 }
 
 export async function removePack(entry: ModelEntry): Promise<void> {

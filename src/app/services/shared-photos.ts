@@ -1,7 +1,5 @@
+import { SHARE_CACHE } from '../../core/cache-policy';
 import { takeFiles } from './intake';
-
-/** Must match the service worker's share-target cache (src/sw/share-target.ts). */
-const SHARE_CACHE = 'fieldid-shared-photos';
 
 /** Photos shared to the installed app arrive through the service worker; identify them now. */
 export async function takeSharedPhotos(): Promise<void> {
