@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { CHROMIUM_ARGS } from '../../playwright.config';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE, pinBackendScript } from '../../playwright.config';
 import type { BackendName } from '../core/backend-choice';
 import { median } from '../core/stats';
 import type {
@@ -83,7 +83,6 @@ const RESULT_TIMEOUT_MS = 60_000;
 /** The app waits 3 s of quiet, then loads each candidate in its own worker (WebGPU ~15 s). */
 const TRIAL_TIMEOUT_MS = 240_000;
 
-const STORAGE_SETTINGS = 'fieldid-settings';
 const STORAGE_CHOICE_PREFIX = 'fieldid-backend-choice:';
 
 /**
@@ -135,7 +134,7 @@ interface PageGlobals {
 
 export async function runBrowserBench(plan: BrowserPlan): Promise<BrowserReport> {
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_EXECUTABLE,
     args: [...CHROMIUM_ARGS, ...MEASURING_ARGS],
     headless: true,
   });
@@ -356,20 +355,7 @@ async function benchPagePhase(
 /** A fresh context with the backend pinned the way Settings stores it, so no trial runs. */
 async function openApp(browser: Browser, plan: BrowserPlan, pinned: BackendName | null) {
   const context = await browser.newContext({ baseURL: plan.baseUrl });
-  if (pinned !== null) {
-    await context.addInitScript(
-      ({ key, backend }) => {
-        const storage = (globalThis as unknown as PageGlobals).localStorage;
-        if (storage.getItem(key) === null) {
-          storage.setItem(
-            key,
-            JSON.stringify({ state: { modelId: null, backendPreference: backend }, version: 1 }),
-          );
-        }
-      },
-      { key: STORAGE_SETTINGS, backend: pinned },
-    );
-  }
+  if (pinned !== null) await context.addInitScript(pinBackendScript(pinned));
   const page = await context.newPage();
   await page.goto('/');
   await page.getByTestId('backend').waitFor({ timeout: APP_READY_TIMEOUT_MS });
