@@ -7,7 +7,7 @@ import { chromium, expect, test } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../playwright.config';
 import { MODELS_DIR } from './data';
 import { AppPage } from './fixtures';
-import { freePort, startServer } from './server-process';
+import { freePort, startServer, stopServer, waitForUrl } from '../test-support/server-process';
 
 const run = promisify(execFile);
 
@@ -46,15 +46,26 @@ test('a new app version with a changed model manifest is offered, and runs after
     const app = new AppPage(page);
     await app.pinBackend('wasm');
 
-    let server = await startServer({ PORT });
-    cleanup.push(() => server.stop());
+    // The built app, as `npm start` serves it, on a fixed port: the origin must survive the restart.
+    const serve = async (env: Record<string, string>) => {
+      const child = startServer({
+        PORT,
+        DIST_DIR: 'dist',
+        SQLITE_PATH: path.join(work, 'feedback.sqlite'),
+        ...env,
+      });
+      cleanup.push(() => stopServer(child));
+      await waitForUrl(child);
+      return child;
+    };
+    let server = await serve({});
     await page.goto(`http://localhost:${PORT}/`);
     await expect(page.getByTestId('backend')).toBeVisible();
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
     const oldModel = await page.getByTestId('model-version').textContent();
-    await server.stop();
+    await stopServer(server);
 
-    server = await startServer({ PORT, DIST_DIR: dist2, MODELS_DIR: models2 });
+    server = await serve({ DIST_DIR: dist2, MODELS_DIR: models2 });
     await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
     const prompt = page.getByTestId('update-prompt');
     await expect(prompt).toContainText('A new version is ready');

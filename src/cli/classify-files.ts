@@ -1,9 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { appError, type AppError } from '../core/errors';
+import { formatModelRef } from '../core/model-ref';
 import type { PreparedPhoto } from '../model/engine';
-import { decodePhotoBytes } from './decode-node';
-import type { NodeModel } from './node-model';
+import { decodePhotoBytes } from '../node/inference/decode-image';
+import type { NodeModel } from '../node/inference/node-model';
 
 /** One output line of `npm run classify`, exactly the shape the contract gives. */
 export type ClassifyLine =
@@ -95,7 +96,7 @@ export async function classifyFiles(
       classified++;
       emit({
         file,
-        model: result.model,
+        model: formatModelRef(result.model),
         top: result.rawTop.map(({ label, probability }) => ({ label, probability })),
         ms: Math.round((result.timings.decodeMs + result.timings.inferenceMs) * 10) / 10,
       });

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_MESSAGES, isErrorCode } from '../core/errors';
 import { splitLabelLines } from '../core/labels';
-import { loadModelRegistry } from '../server/model-registry';
+import { loadModelRegistry } from '../node/model-registry';
 import { classifyFiles, expandPaths, type ClassifyLine } from './classify-files';
-import { openNodeModel, type NodeModel } from './node-model';
+import { openNodeModel, type NodeModel } from '../node/inference/node-model';
 import { DATA_DIR, DEFAULT_MODELS_DIR, PROJECT_ROOT } from '../node/shared-paths';
 
 /**

@@ -3,7 +3,7 @@ import { DEFAULT_TOP_K } from '../core/answer';
 import { MICRO_BATCH } from '../model/engine';
 import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
 import { classifyFiles, expandPaths } from './classify-files';
-import { openNodeModel } from './node-model';
+import { openNodeModel } from '../node/inference/node-model';
 
 /**
  * npm run classify -- [--model ID] [--top K] [--batch N] PATH...

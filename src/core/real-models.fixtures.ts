@@ -1,4 +1,4 @@
-import { describeModel } from '../server/model-catalog';
+import { describeModel } from './model-catalog';
 import { parseLabels, splitLabelLines, type Label } from './labels';
 import type { LabelSpec } from './model-manifest';
 

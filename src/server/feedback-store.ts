@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { FeedbackConfig } from './config';
 
 /**
  * Where feedback records live. Two adapters behind one interface, one test suite for both
@@ -71,16 +70,6 @@ export interface FeedbackStore {
   /** Throws when the database cannot be reached. */
   health(): Promise<void>;
   close(): Promise<void>;
-}
-
-export async function openFeedbackStore(config: FeedbackConfig['store']): Promise<FeedbackStore> {
-  // Imported on demand: a SQLite deployment never loads `pg`, and the reverse.
-  if (config.kind === 'postgres') {
-    const { openPostgresStore } = await import('./postgres-store');
-    return openPostgresStore(config);
-  }
-  const { openSqliteStore } = await import('./sqlite-store');
-  return openSqliteStore(config.path);
 }
 
 const labelLinesSchema = z.array(z.string());

@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { PROJECT_ROOT } from '../src/node/shared-paths';
+
+/**
+ * The real server entry point, as `npm run serve` runs it, in a child process: for the
+ * tests that need a real process (signals, crashes, restarts), e2e and the feedback bench.
+ */
+
+/** A port nobody listens on now, for a test that must restart a server on the same origin. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** SIGTERM, then the exit: the server closes after its in-flight requests. */
+export function stopServer(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+export interface StartServerOptions {
+  /** 'pipe' (the default) lets `waitForUrl` and `waitForLine` read the log. */
+  stdout?: 'pipe' | 'ignore' | 'inherit';
+  stderr?: 'pipe' | 'ignore' | 'inherit';
+}
+
+/**
+ * Starts the server on loopback, on a free port, without the built app and on SQLite unless
+ * `env` says otherwise. Callers give SQLITE_PATH (or DATABASE_URL): the default path is the
+ * project's own database.
+ */
+export function startServer(
+  env: Record<string, string>,
+  options: StartServerOptions = {},
+): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/server.ts'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DIST_DIR: '/nonexistent',
+      DATABASE_URL: '',
+      ...env,
+    },
+    stdio: ['ignore', options.stdout ?? 'pipe', options.stderr ?? 'pipe'],
+  });
+  // Read from the start, so no line is missed, and for the whole life of the process: a
+  // pipe nobody drains fills up and blocks the server's next log write.
+  if (child.stdout) watchLog(child);
+  return child;
+}
+
+/** The origin from the server's "Serving http://…/" line, once it listens. */
+export async function waitForUrl(child: ChildProcess): Promise<string> {
+  const line = await waitForLine(child, SERVING);
+  const origin = SERVING.exec(line)?.[1];
+  if (!origin) throw new Error(`no URL in ${line}`);
+  return origin;
+}
+
+const SERVING = /Serving (http:\/\/\S+?)\/? /;
+
+/**
+ * The first stdout line (since the start) that contains `text` or matches it; rejects if
+ * the output ends first.
+ */
+export function waitForLine(child: ChildProcess, text: string | RegExp): Promise<string> {
+  const log = logs.get(child);
+  if (!log) return Promise.reject(new Error('the server was not started with a stdout pipe'));
+  const matches = (line: string) =>
+    typeof text === 'string' ? line.includes(text) : text.test(line);
+  return new Promise((resolve, reject) => {
+    let from = 0;
+    const check = () => {
+      for (;;) {
+        const end = log.text.indexOf('\n', from);
+        if (end === -1) break;
+        const line = log.text.slice(from, end);
+        from = end + 1;
+        if (matches(line)) {
+          log.waiters.delete(check);
+          resolve(line);
+          return;
+        }
+      }
+      if (log.ended) {
+        log.waiters.delete(check);
+        const rest = log.text.slice(from);
+        if (matches(rest)) resolve(rest);
+        else reject(new Error(`the server's output ended without ${String(text)}:\n${log.text}`));
+      }
+    };
+    log.waiters.add(check);
+    check();
+  });
+}
+
+interface Log {
+  text: string;
+  ended: boolean;
+  waiters: Set<() => void>;
+}
+
+const logs = new WeakMap<ChildProcess, Log>();
+
+function watchLog(child: ChildProcess): void {
+  const log: Log = { text: '', ended: false, waiters: new Set() };
+  logs.set(child, log);
+  const notify = () => [...log.waiters].forEach((waiter) => waiter());
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    log.text += chunk;
+    notify();
+  });
+  child.stdout?.on('close', () => {
+    log.ended = true;
+    notify();
+  });
+}
