@@ -3,20 +3,23 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_MESSAGES } from '../core/errors';
 import { parseModelManifest, type ModelEntry } from '../core/model-manifest';
 import { buildApp } from './app';
 import { IMMUTABLE } from './model-http';
-import { loadModelRegistry, type ModelRegistry } from './model-registry';
+import { loadModelRegistry, type ModelRegistry } from '../node/model-registry';
 import {
   copyModel,
   editFile,
   expectSecurityHeaders,
   makeTempDir,
   SHARED_MODELS_DIR,
-} from './test-helpers';
+} from '../../test-support/helpers';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-const NOT_FOUND = { error: { code: 'NOT_FOUND', message: 'Not found' } };
+const NOT_FOUND = { error: { code: 'NOT_FOUND', message: ERROR_MESSAGES.NOT_FOUND } };
+const METRICS_TOKEN = 'metrics-token-for-the-tests-0123456789';
+const INTERNAL = { error: { code: 'INTERNAL', message: ERROR_MESSAGES.INTERNAL } };
 
 let registry: ModelRegistry;
 let imagenet: ModelEntry;
@@ -131,11 +134,48 @@ describe('without a build (API and models only)', () => {
     expectSecurityHeaders(res.headers);
   });
 
-  it('answers 400 JSON for a malformed URL', async () => {
-    const res = await app.inject(imagenet.baseUrl + '%E0%A4%A');
+  it('answers 400 JSON for a malformed URL, without quoting it', async () => {
+    const res = await app.inject(imagenet.baseUrl + 'secret-in-url%E0%A4%A');
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ error: { code: 'FST_ERR_BAD_URL' } });
+    expect(res.json()).toEqual({
+      error: { code: 'BAD_REQUEST', message: ERROR_MESSAGES.BAD_REQUEST, detail: 'malformed URL' },
+    });
+    expect(res.body).not.toContain('secret-in-url');
     expectSecurityHeaders(res.headers);
+  });
+
+  // Fastify's own answers quote the request ("Route GET:/x not found", "'/x%' is not a
+  // valid url component"): none of that may reach a client.
+  it.each([
+    ['an unknown method', { method: 'PROPFIND', url: '/secret-in-url' }],
+    ['an unknown path', { method: 'GET', url: '/secret-in-url?secret-in-query=1' }],
+    ['a malformed URL', { method: 'GET', url: '/secret-in-url%E0%A4%A' }],
+    ['a GET of the feedback route', { method: 'GET', url: '/api/v1/feedback?secret-in-query=1' }],
+    [
+      'a body of the wrong type',
+      {
+        method: 'POST',
+        url: '/api/v1/feedback?secret-in-query=1',
+        headers: { 'content-type': 'text/secret-in-type' },
+        payload: 'secret-in-body',
+      },
+    ],
+    [
+      'bad JSON',
+      {
+        method: 'POST',
+        url: '/api/v1/feedback',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"secret-in-body": ',
+      },
+    ],
+  ] as const)('quotes nothing of %s in its error body', async (_name, req) => {
+    const res = await app.inject(req);
+    expect(res.statusCode).toBeGreaterThanOrEqual(400);
+    expect(res.json()).toMatchObject({
+      error: { code: expect.any(String), message: expect.any(String) },
+    });
+    expect(res.body).not.toMatch(/secret|PROPFIND|Route |url component/);
   });
 
   it('answers 404 for other methods under /models and for routes that do not exist', async () => {
@@ -159,15 +199,18 @@ describe('without a build (API and models only)', () => {
     expectSecurityHeaders(res.headers);
   });
 
-  it('hides the details of a 5xx and passes those of a 4xx', async () => {
+  it('hides the details of a 5xx, and keeps the status of a 4xx but not its message', async () => {
     const crash = await app.inject('/test/crash');
     expect(crash.statusCode).toBe(500);
-    expect(crash.json()).toEqual({ error: { code: 'INTERNAL', message: 'Internal error' } });
+    expect(crash.json()).toEqual(INTERNAL);
     expectSecurityHeaders(crash.headers);
 
+    // Another library's message may quote the request; only our own messages go out.
     const teapot = await app.inject('/test/teapot');
     expect(teapot.statusCode).toBe(418);
-    expect(teapot.json()).toEqual({ error: { code: 'TEAPOT', message: 'I am a teapot' } });
+    expect(teapot.json()).toEqual({
+      error: { code: 'BAD_REQUEST', message: ERROR_MESSAGES.BAD_REQUEST },
+    });
   });
 });
 
@@ -180,7 +223,9 @@ describe('with a build in DIST_DIR', () => {
     await mkdir(join(temp.path, 'assets'));
     await writeFile(join(temp.path, 'index.html'), INDEX);
     await writeFile(join(temp.path, 'sw.js'), 'self.skipWaiting();');
+    await writeFile(join(temp.path, 'sw.js.map'), '{"sources":["src/sw/sw.ts"]}');
     await writeFile(join(temp.path, 'assets', 'index-a1b2c3.js'), 'console.log(1);');
+    await writeFile(join(temp.path, 'assets', 'index-a1b2c3.js.map'), '{"sources":[]}');
     await writeFile(join(temp.path, 'assets', 'tfjs-backend-wasm-d4e5f6.wasm'), 'wasm');
     app = buildApp({ distDir: temp.path, logLevel: 'silent' }, { registry });
     await app.ready();
@@ -226,6 +271,18 @@ describe('with a build in DIST_DIR', () => {
     }
   });
 
+  it.each(['/sw.js.map', '/assets/index-a1b2c3.js.map', '/sw.js.m%61p', '/SW.JS.MAP'])(
+    'does not serve the source map %s',
+    async (url) => {
+      const res = await app.inject({ url, headers: { accept: '*/*' } });
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toEqual(NOT_FOUND);
+      // A navigation gets the app or a 404, never the map.
+      const nav = await app.inject({ url, headers: { accept: 'text/html' } });
+      expect(nav.body).not.toContain('"sources"');
+    },
+  );
+
   it('still serves the models and health next to the static files', async () => {
     expect((await app.inject('/models/manifest.json')).statusCode).toBe(200);
     expect((await app.inject(imagenet.baseUrl + 'labels.txt')).statusCode).toBe(200);
@@ -246,10 +303,93 @@ describe('a model changed on disk after start-up', () => {
       await editFile(join(dir, 'labels.txt'), (text) => `${text}extra\n`);
       const res = await app.inject(url);
       expect(res.statusCode).toBe(500);
-      expect(res.json()).toEqual({ error: { code: 'INTERNAL', message: 'Internal error' } });
+      expect(res.json()).toEqual(INTERNAL);
       await app.close();
     } finally {
       await temp.remove();
+    }
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('lists every route the server answers, each method of it', async () => {
+    const temp = await makeTempDir('dist');
+    const routes: string[] = [];
+    const app = buildApp(
+      {
+        distDir: temp.path,
+        logLevel: 'silent',
+        metricsToken: METRICS_TOKEN,
+        feedback: { exportToken: 'e'.repeat(32) },
+      },
+      { registry },
+    );
+    try {
+      app.addHook('onRoute', ({ method, url }) => {
+        for (const one of [method].flat()) routes.push(`${one} ${url}`);
+      });
+      await app.ready();
+      const doc = (await app.inject('/api/v1/openapi.json')).json();
+      const documented = new Set(
+        Object.entries(doc.paths as Record<string, object>).flatMap(([path, operations]) =>
+          Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+        ),
+      );
+      const inDocument = (route: string) => {
+        const [method = '', url = ''] = route.split(' ');
+        const path = url.replace(/:(\w+)/g, '{$1}');
+        // HEAD is GET without the body (RFC 9110): documented with it.
+        return (
+          documented.has(`${method} ${path}`) ||
+          (method === 'HEAD' && documented.has(`GET ${path}`))
+        );
+      };
+      expect(routes).toEqual(
+        expect.arrayContaining([
+          'GET /healthz',
+          'GET /metrics',
+          'GET /api/v1/openapi.json',
+          'GET /models/manifest.json',
+          'GET /models/:id/:version/:file',
+          'POST /api/v1/feedback',
+          'GET /api/v1/feedback/export',
+        ]),
+      );
+      // The built app's files are not an API: the one route left out, on purpose.
+      expect(routes.filter((route) => !inDocument(route)).sort()).toEqual(['GET /*', 'HEAD /*']);
+      expect(doc.paths['/metrics'].get.security).toEqual([{ bearer: [] }]);
+    } finally {
+      await app.close();
+      await temp.remove();
+    }
+  });
+});
+
+describe('GET /metrics with METRICS_TOKEN', () => {
+  it('answers only a bearer of the token', async () => {
+    const app = buildApp(
+      { distDir: '/nonexistent', logLevel: 'silent', metricsToken: METRICS_TOKEN },
+      { registry },
+    );
+    try {
+      for (const authorization of [undefined, 'Bearer wrong', `Bearer ${METRICS_TOKEN}x`]) {
+        const res = await app.inject({
+          url: '/metrics',
+          headers: authorization ? { authorization } : {},
+        });
+        expect(res.statusCode).toBe(401);
+        expect(res.headers['www-authenticate']).toBe('Bearer');
+        expect(res.json().error.code).toBe('UNAUTHORIZED');
+        expect(res.body).not.toContain('fieldid_');
+      }
+      const res = await app.inject({
+        url: '/metrics',
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('fieldid_http_requests_total');
+    } finally {
+      await app.close();
     }
   });
 });

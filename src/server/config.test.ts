@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, PROJECT_ROOT } from './config';
+import { DEFAULT_TIMEOUTS, loadConfig, PROJECT_ROOT } from './config';
 
 describe('loadConfig', () => {
   it('finds the project root from the module, not the cwd', () => {
@@ -14,17 +14,20 @@ describe('loadConfig', () => {
       ok: true,
       config: {
         port: 8080,
-        host: '0.0.0.0',
+        // Loopback: reachable at http://localhost:8080, not from the network.
+        host: '127.0.0.1',
         modelsDir: join(PROJECT_ROOT, '..', 'shared', 'models'),
         distDir: join(PROJECT_ROOT, 'dist'),
         logLevel: 'info',
+        metricsToken: null,
+        timeouts: { headersMs: 10_000, requestMs: 120_000, idleMs: 30_000, keepAliveMs: 72_000 },
+        trustedProxies: [],
         feedback: {
           store: { kind: 'sqlite', path: join(PROJECT_ROOT, 'data', 'feedback.sqlite') },
           corsOrigins: [],
           exportToken: null,
           bodyLimitBytes: 5 * 1024 * 1024,
           rateLimit: { burst: 30, perMinute: 60 },
-          trustProxy: false,
         },
       },
     });
@@ -47,6 +50,9 @@ describe('loadConfig', () => {
         modelsDir: '/srv/models',
         distDir: join(PROJECT_ROOT, 'build', 'web'),
         logLevel: 'warn',
+        metricsToken: null,
+        timeouts: DEFAULT_TIMEOUTS,
+        trustedProxies: [],
         feedback: expect.objectContaining({ corsOrigins: [] }),
       },
     });
@@ -61,7 +67,6 @@ describe('loadConfig', () => {
       FEEDBACK_BODY_LIMIT_BYTES: '100000',
       RATE_LIMIT_BURST: '5',
       RATE_LIMIT_PER_MINUTE: '0.5',
-      TRUST_PROXY: '10.0.0.1,10.0.0.2',
     });
     expect(result.ok && result.config.feedback).toEqual({
       store: {
@@ -73,17 +78,45 @@ describe('loadConfig', () => {
       exportToken: 'x'.repeat(32),
       bodyLimitBytes: 100000,
       rateLimit: { burst: 5, perMinute: 0.5 },
-      trustProxy: '10.0.0.1,10.0.0.2',
     });
     const sqlite = loadConfig({ SQLITE_PATH: '/var/lib/fieldid/feedback.sqlite' });
     expect(sqlite.ok && sqlite.config.feedback.store).toEqual({
       kind: 'sqlite',
       path: '/var/lib/fieldid/feedback.sqlite',
     });
-    expect(loadConfig({ TRUST_PROXY: 'true' })).toMatchObject({
-      config: { feedback: { trustProxy: true } },
-    });
   });
+
+  it('reads the server settings', () => {
+    const result = loadConfig({
+      METRICS_TOKEN: 'm'.repeat(32),
+      TRUST_PROXY: '10.0.0.1, 10.0.0.0/8,fd00::/8 ,::1,loopback',
+      HEADERS_TIMEOUT_MS: '5000',
+      REQUEST_TIMEOUT_MS: '60000',
+      IDLE_TIMEOUT_MS: '15000',
+      KEEP_ALIVE_TIMEOUT_MS: '5000',
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      config: {
+        metricsToken: 'm'.repeat(32),
+        trustedProxies: ['10.0.0.1', '10.0.0.0/8', 'fd00::/8', '::1', 'loopback'],
+        timeouts: { headersMs: 5000, requestMs: 60_000, idleMs: 15_000, keepAliveMs: 5000 },
+      },
+    });
+    expect(loadConfig({ TRUST_PROXY: 'false' })).toMatchObject({ config: { trustedProxies: [] } });
+  });
+
+  it.each(['true', '1', '2'])(
+    'refuses TRUST_PROXY=%s, which would trust any client, and says what to set',
+    (value) => {
+      const result = loadConfig({ TRUST_PROXY: value });
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.reason).toContain('TRUST_PROXY');
+        expect(result.reason).toContain('addresses or CIDR ranges');
+      }
+    },
+  );
 
   it('treats an empty variable as unset', () => {
     const result = loadConfig({ PORT: '' });
@@ -102,6 +135,14 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_BURST', '0'],
     ['CORS_ORIGINS', 'https://ok.example, *'],
     ['CORS_ORIGINS', 'https://example.org/path'],
+    ['METRICS_TOKEN', 'short'],
+    ['TRUST_PROXY', 'proxy.internal'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '10.0.0.1/8/8'],
+    ['TRUST_PROXY', '::1/129'],
+    ['REQUEST_TIMEOUT_MS', '0'],
+    ['IDLE_TIMEOUT_MS', 'soon'],
+    ['HEADERS_TIMEOUT_MS', '200000'],
   ])('rejects %s=%s and names the variable', (name, value) => {
     const result = loadConfig({ [name]: value });
     expect(result.ok).toBe(false);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_BYTES } from '../core/feedback';
@@ -14,10 +15,34 @@ export const PG_SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const DEFAULT_RATE_LIMIT = { burst: 30, perMinute: 60 };
 
+/**
+ * How long a client may take, so that a stalled or trickling connection cannot hold a
+ * request's memory for as long as it likes. A 5 MiB batch takes about 40 s on a 1 Mbit/s
+ * uplink, hence the room in `requestMs`.
+ */
+export const DEFAULT_TIMEOUTS: TimeoutConfig = {
+  headersMs: 10_000,
+  requestMs: 120_000,
+  idleMs: 30_000,
+  // Longer than the usual load balancer idle timeout (60 s), so the balancer closes first.
+  keepAliveMs: 72_000,
+};
+
+const timeoutMs = (fallback: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 60_000)
+    .default(fallback);
+
+const bearerToken = z.string().min(32, 'must be at least 32 characters');
+
 /** Relative directories are resolved against the project root, like the defaults. */
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Loopback unless told otherwise: a public server sits behind a proxy that sets HOST. */
+  HOST: z.string().min(1).default('127.0.0.1'),
   /** Default: `models` in SHARED_DIR, itself `../shared` by default. */
   MODELS_DIR: z.string().optional(),
   SHARED_DIR: z.string().default('../shared'),
@@ -34,7 +59,9 @@ const envSchema = z.object({
   /** Origins allowed to call the API from other sites, comma-separated; none by default. */
   CORS_ORIGINS: z.string().default(''),
   /** Bearer token for GET /api/v1/feedback/export; the export does not exist without it. */
-  FEEDBACK_EXPORT_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  FEEDBACK_EXPORT_TOKEN: bearerToken.optional(),
+  /** Bearer token for GET /metrics; without it the metrics are open to whoever reaches HOST. */
+  METRICS_TOKEN: bearerToken.optional(),
   FEEDBACK_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -46,10 +73,14 @@ const envSchema = z.object({
   /** ... and how many more it earns per minute. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().min(0.001).default(DEFAULT_RATE_LIMIT.perMinute),
   /**
-   * Behind a reverse proxy the client address is in X-Forwarded-For: `true` trusts every
-   * hop; anything else is a comma-separated list of proxy addresses or CIDR ranges.
+   * Behind a reverse proxy the client address is in X-Forwarded-For, and only the proxies
+   * listed here (addresses or CIDR ranges, comma-separated) may say what it is.
    */
   TRUST_PROXY: z.string().optional(),
+  HEADERS_TIMEOUT_MS: timeoutMs(DEFAULT_TIMEOUTS.headersMs),
+  REQUEST_TIMEOUT_MS: timeoutMs(DEFAULT_TIMEOUTS.requestMs),
+  IDLE_TIMEOUT_MS: timeoutMs(DEFAULT_TIMEOUTS.idleMs),
+  KEEP_ALIVE_TIMEOUT_MS: timeoutMs(DEFAULT_TIMEOUTS.keepAliveMs),
 });
 
 const ORIGIN = /^https?:\/\/[^/\s]+$/;
@@ -60,7 +91,23 @@ export interface ServerConfig {
   modelsDir: string;
   distDir: string;
   logLevel: LogLevel;
+  /** Bearer token that GET /metrics asks for; null leaves the metrics open. */
+  metricsToken: string | null;
+  timeouts: TimeoutConfig;
+  /** The reverse proxies allowed to name the client in X-Forwarded-For; none by default. */
+  trustedProxies: string[];
   feedback: FeedbackConfig;
+}
+
+export interface TimeoutConfig {
+  /** From the connection (or the previous response) to the end of the request headers. */
+  headersMs: number;
+  /** From the connection to the last byte of the request body. */
+  requestMs: number;
+  /** Longest silence of a connection in the middle of a request. */
+  idleMs: number;
+  /** How long an idle keep-alive connection stays open between requests. */
+  keepAliveMs: number;
 }
 
 export interface FeedbackConfig {
@@ -72,7 +119,6 @@ export interface FeedbackConfig {
   exportToken: string | null;
   bodyLimitBytes: number;
   rateLimit: { burst: number; perMinute: number };
-  trustProxy: boolean | string;
 }
 
 export function loadConfig(
@@ -91,6 +137,11 @@ export function loadConfig(
   if (badOrigin !== undefined) {
     return { ok: false, reason: `CORS_ORIGINS: ${JSON.stringify(badOrigin)} is not an origin` };
   }
+  const trustedProxies = parseTrustedProxies(vars.TRUST_PROXY);
+  if (!trustedProxies.ok) return { ok: false, reason: `TRUST_PROXY: ${trustedProxies.reason}` };
+  if (vars.HEADERS_TIMEOUT_MS > vars.REQUEST_TIMEOUT_MS) {
+    return { ok: false, reason: 'HEADERS_TIMEOUT_MS: must not be longer than REQUEST_TIMEOUT_MS' };
+  }
   return {
     ok: true,
     config: {
@@ -101,6 +152,14 @@ export function loadConfig(
         : resolve(PROJECT_ROOT, SHARED_DIR, 'models'),
       distDir: resolve(PROJECT_ROOT, DIST_DIR),
       logLevel: LOG_LEVEL,
+      metricsToken: vars.METRICS_TOKEN ?? null,
+      timeouts: {
+        headersMs: vars.HEADERS_TIMEOUT_MS,
+        requestMs: vars.REQUEST_TIMEOUT_MS,
+        idleMs: vars.IDLE_TIMEOUT_MS,
+        keepAliveMs: vars.KEEP_ALIVE_TIMEOUT_MS,
+      },
+      trustedProxies: trustedProxies.value,
       feedback: {
         store: vars.DATABASE_URL
           ? {
@@ -113,15 +172,47 @@ export function loadConfig(
         exportToken: vars.FEEDBACK_EXPORT_TOKEN ?? null,
         bodyLimitBytes: vars.FEEDBACK_BODY_LIMIT_BYTES,
         rateLimit: { burst: vars.RATE_LIMIT_BURST, perMinute: vars.RATE_LIMIT_PER_MINUTE },
-        trustProxy: parseTrustProxy(vars.TRUST_PROXY),
       },
     },
   };
 }
 
-function parseTrustProxy(value: string | undefined): boolean | string {
-  if (value === undefined || value === 'false') return false;
-  return value === 'true' ? true : value;
+/** The names proxy-addr knows for the private ranges, besides addresses and CIDRs. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Only listed proxies: `true` (or a hop count) would believe whatever X-Forwarded-For a
+ * client sends straight to the server, and so let it pick its own rate-limit key.
+ */
+function parseTrustedProxies(
+  value: string | undefined,
+): { ok: true; value: string[] } | { ok: false; reason: string } {
+  if (value === undefined || value === 'false') return { ok: true, value: [] };
+  if (value === 'true' || /^\d+$/.test(value)) {
+    return {
+      ok: false,
+      reason: `${JSON.stringify(value)} would trust any client's X-Forwarded-For; list the proxies' addresses or CIDR ranges instead (e.g. TRUST_PROXY=127.0.0.1 or 10.0.0.0/8)`,
+    };
+  }
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const bad = entries.find((entry) => !isProxyEntry(entry));
+  if (bad !== undefined) {
+    return { ok: false, reason: `${JSON.stringify(bad)} is not an IP address or CIDR range` };
+  }
+  return { ok: true, value: entries };
+}
+
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
 }
 
 /** What the app uses when a test or tool gives no feedback settings. */
@@ -130,5 +221,4 @@ export const DEFAULT_FEEDBACK_CONFIG: Omit<FeedbackConfig, 'store'> = {
   exportToken: null,
   bodyLimitBytes: DEFAULT_MAX_BATCH_BYTES,
   rateLimit: DEFAULT_RATE_LIMIT,
-  trustProxy: false,
 };

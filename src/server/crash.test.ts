@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedbackReplySchema, type FeedbackRecordInput } from '../core/feedback';
-import { startServer, waitForUrl } from '../node/server-process';
-import { makeRecord, testModel, type TestModel } from './test-feedback';
-import { makeTempDir } from './test-helpers';
+import { startServer, waitForUrl } from '../../test-support/server-process';
+import { makeRecord, testModel, type TestModel } from '../../test-support/feedback';
+import { makeTempDir } from '../../test-support/helpers';
 
 /**
  * The real server process on a SQLite file, killed with SIGKILL in the middle of a stream

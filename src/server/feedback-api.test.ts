@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ERROR_MESSAGES } from '../core/errors';
 import {
   feedbackExportLineSchema,
@@ -8,7 +8,8 @@ import {
   type FeedbackRecordInput,
 } from '../core/feedback';
 import { exifGpsApp1, withSegmentsAfterSoi } from '../core/photo-policy.fixtures';
-import { loadModelRegistry } from './model-registry';
+import { loadModelRegistry } from '../node/model-registry';
+import { buildApp } from './app';
 import { CONTENT_SECURITY_POLICY } from './security';
 import {
   buildTestApp,
@@ -16,11 +17,17 @@ import {
   makeRecord,
   postFeedback,
   testModel,
+  testRegistry,
   type TestApp,
   type TestModel,
-} from './test-feedback';
-import { copyModel, editFile, expectSecurityHeaders, makeTempDir } from './test-helpers';
-import { makeTestDatabase, STORE_KINDS } from './test-stores';
+} from '../../test-support/feedback';
+import {
+  copyModel,
+  editFile,
+  expectSecurityHeaders,
+  makeTempDir,
+} from '../../test-support/helpers';
+import { makeTestDatabase, STORE_KINDS } from '../../test-support/stores';
 
 const TOKEN = 'export-token-for-the-tests-0123456789';
 
@@ -335,13 +342,18 @@ describe.each(STORE_KINDS)('POST /api/v1/feedback on %s', (kind) => {
       '/api/v1/openapi.json',
       '/healthz',
       '/metrics',
+      '/models/manifest.json',
+      '/models/{id}/{version}/{file}',
     ]);
     // The published request schema accepts what the server accepts, and refuses the rest.
     const ajv = new Ajv2020({ strict: false, validateFormats: false });
     for (const [name, schema] of Object.entries(doc.components.schemas)) {
       ajv.addSchema(schema as object, `#/components/schemas/${name}`);
     }
-    const validate = ajv.compile(doc.components.schemas.FeedbackBatch);
+    // The one the route refers to, as it comes in (FeedbackBatchInput).
+    const bodyRef: string =
+      doc.paths['/api/v1/feedback'].post.requestBody.content['application/json'].schema.$ref;
+    const validate = ajv.compile(doc.components.schemas[bodyRef.split('/').at(-1) ?? '']);
     expect(validate({ records: [makeRecord(model)] })).toBe(true);
     expect(validate({ records: [{ ...makeRecord(model), ip: '1.2.3.4' }] })).toBe(false);
     expect(validate({ records: [] })).toBe(false);
@@ -352,40 +364,127 @@ describe.each(STORE_KINDS)('POST /api/v1/feedback on %s', (kind) => {
 describe('the feedback API, whatever the store', () => {
   const kind = STORE_KINDS[0] ?? 'sqlite';
 
-  it('limits the rate per client: 429 with Retry-After, then lets it through again', async () => {
-    let nowMs = Date.parse('2026-05-01T12:00:00Z');
-    const t = await buildTestApp(kind, {
-      now: () => nowMs,
-      feedback: { rateLimit: { burst: 2, perMinute: 6 } },
+  describe('rate limit', () => {
+    // The plugin's window runs on Date.now: the tests move that clock, and only that one.
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ['Date'] });
     });
-    try {
-      const model_ = model;
-      const send = (ip: string) =>
-        t.app.inject({
-          method: 'POST',
-          url: '/api/v1/feedback',
-          remoteAddress: ip,
-          headers: { 'content-type': 'application/json' },
-          payload: { records: [makeRecord(model_)] },
-        });
-      expect((await send('192.0.2.1')).statusCode).toBe(200);
-      expect((await send('192.0.2.1')).statusCode).toBe(200);
-      const limited = await send('192.0.2.1');
-      expect(limited.statusCode).toBe(429);
-      expect(limited.headers['retry-after']).toBe('10');
-      expect(limited.json()).toEqual({
-        error: { code: 'RATE_LIMITED', message: ERROR_MESSAGES.RATE_LIMITED },
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    const limitedApp = (trustedProxies?: string[]) =>
+      testRegistry().then((registry) =>
+        buildApp(
+          {
+            distDir: '/nonexistent',
+            logLevel: 'silent',
+            trustedProxies,
+            // A window of 20 s: 2 requests per window are 6 per minute.
+            feedback: { rateLimit: { burst: 2, perMinute: 6 } },
+          },
+          { registry },
+        ),
+      );
+    const send = (
+      app: TestApp['app'],
+      remoteAddress: string,
+      headers: Record<string, string> = {},
+    ) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/feedback',
+        remoteAddress,
+        headers: { 'content-type': 'application/json', ...headers },
+        payload: { records: [makeRecord(model)] },
       });
-      expect((await send('192.0.2.2')).statusCode).toBe(200); // another client
-      nowMs += 10_000;
-      expect((await send('192.0.2.1')).statusCode).toBe(200);
-      expect((await send('192.0.2.1')).statusCode).toBe(429);
-      // A new UTC day brings a new salt and fresh buckets.
-      nowMs += 24 * 3_600_000;
-      expect((await send('192.0.2.1')).statusCode).toBe(200);
-    } finally {
-      await t.close();
-    }
+    const statuses = async (
+      app: TestApp['app'],
+      requests: [string, Record<string, string>?][],
+    ): Promise<number[]> => {
+      const codes: number[] = [];
+      for (const [address, headers] of requests)
+        codes.push((await send(app, address, headers)).statusCode);
+      return codes;
+    };
+
+    it('answers 429 with Retry-After past the burst, per client, until the window ends', async () => {
+      vi.setSystemTime(Date.parse('2026-05-01T12:00:00Z'));
+      const app = await limitedApp();
+      try {
+        expect(await statuses(app, [['192.0.2.1'], ['192.0.2.1']])).toEqual([200, 200]);
+        const limited = await send(app, '192.0.2.1');
+        expect(limited.statusCode).toBe(429);
+        expect(limited.headers['retry-after']).toBe('20');
+        expect(limited.json()).toEqual({
+          error: { code: 'RATE_LIMITED', message: ERROR_MESSAGES.RATE_LIMITED },
+        });
+        expect((await send(app, '192.0.2.2')).statusCode).toBe(200); // another client
+        vi.setSystemTime(Date.parse('2026-05-01T12:00:19Z'));
+        expect((await send(app, '192.0.2.1')).statusCode).toBe(429);
+        vi.setSystemTime(Date.parse('2026-05-01T12:00:20Z'));
+        expect(await statuses(app, [['192.0.2.1'], ['192.0.2.1'], ['192.0.2.1']])).toEqual([
+          200, 200, 429,
+        ]);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('forgets every client at the end of the UTC day (new salt, new keys)', async () => {
+      vi.setSystemTime(Date.parse('2026-05-01T23:59:55Z'));
+      const app = await limitedApp();
+      try {
+        expect(await statuses(app, [['192.0.2.1'], ['192.0.2.1'], ['192.0.2.1']])).toEqual([
+          200, 200, 429,
+        ]);
+        // Ten seconds on, the window is still running, but the key is another one.
+        vi.setSystemTime(Date.parse('2026-05-02T00:00:05Z'));
+        expect((await send(app, '192.0.2.1')).statusCode).toBe(200);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('ignores X-Forwarded-For from a peer that is not a listed proxy', async () => {
+      vi.setSystemTime(Date.parse('2026-05-01T12:00:00Z'));
+      const app = await limitedApp();
+      try {
+        // Each request claims another client; they are all the peer's.
+        const spoofed = ['203.0.113.1', '203.0.113.2', '203.0.113.3'].map(
+          (client): [string, Record<string, string>] => [
+            '192.0.2.1',
+            { 'x-forwarded-for': client },
+          ],
+        );
+        expect(await statuses(app, spoofed)).toEqual([200, 200, 429]);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('takes the client from X-Forwarded-For when the peer is a listed proxy', async () => {
+      vi.setSystemTime(Date.parse('2026-05-01T12:00:00Z'));
+      const app = await limitedApp(['192.0.2.0/24']);
+      try {
+        const via = (client: string): [string, Record<string, string>] => [
+          '192.0.2.10',
+          { 'x-forwarded-for': client },
+        ];
+        expect(
+          await statuses(app, [
+            via('203.0.113.1'),
+            via('203.0.113.1'),
+            via('203.0.113.2'),
+            via('203.0.113.1'),
+            // A client that prepends its own claim is still keyed by what the proxy saw.
+            via('198.51.100.1, 203.0.113.2'),
+          ]),
+        ).toEqual([200, 200, 200, 429, 200]);
+      } finally {
+        await app.close();
+      }
+    });
   });
 
   it('answers 404 for the export when no token is configured', async () => {

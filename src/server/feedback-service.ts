@@ -7,9 +7,9 @@ import {
   type FeedbackResult,
   type LabelIndex,
 } from '../core/feedback';
-import { checkPhoto } from '../core/photo-policy';
 import type { FeedbackStore, InsertOutcome, NewFeedback } from './feedback-store';
 import type { ModelMemory } from './model-memory';
+import { photoProblem } from './photo-check';
 
 export interface FeedbackServiceDeps {
   store: FeedbackStore;
@@ -41,8 +41,11 @@ export function createFeedbackService(deps: FeedbackServiceDeps): FeedbackServic
       const repeats: { index: number; first: number; samePayload: boolean }[] = [];
       const firstById = new Map<string, { index: number; hash: string }>();
 
+      const problems = await Promise.all(
+        records.map((record) => recordProblem(record, labels, latestDay)),
+      );
       records.forEach((record, index) => {
-        const code = recordProblem(record, labels, latestDay);
+        const code = problems[index] ?? null;
         if (code !== null) {
           results[index] = { id: record.id, status: 'rejected', code };
           return;
@@ -79,20 +82,18 @@ export function createFeedbackService(deps: FeedbackServiceDeps): FeedbackServic
   };
 }
 
-function recordProblem(
+async function recordProblem(
   record: FeedbackRecord,
   labels: LabelIndex,
   latestDay: string,
-): ErrorCode | null {
+): Promise<ErrorCode | null> {
   if (record.day > latestDay) return 'VALIDATION_FAILED';
   const problem = feedbackRecordProblem(record, labels);
   if (problem !== null) return problem;
-  if (record.photo !== undefined) {
-    // The schema has checked the base64 alphabet and padding, so this decodes exactly.
-    const check = checkPhoto(Buffer.from(record.photo, 'base64'));
-    if (!check.ok) return check.code;
-  }
-  return null;
+  if (record.photo === undefined) return null;
+  // The schema has checked the base64 alphabet, padding and padding bits, so this
+  // decodes exactly and gives the bytes that the payload hash covers.
+  return photoProblem(Buffer.from(record.photo, 'base64'));
 }
 
 function toNewFeedback(record: FeedbackRecord): NewFeedback {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedbackStore, NewFeedback, StoredFeedback } from './feedback-store';
 import { LATEST_VERSION, MIGRATIONS, pendingMigrations } from './migrations';
-import { makeTestDatabase, STORE_KINDS, type TestDatabase } from './test-stores';
+import { makeTestDatabase, STORE_KINDS, type TestDatabase } from '../../test-support/stores';
 
 function item(overrides: Partial<NewFeedback> = {}): NewFeedback {
   const id = overrides.id ?? randomUUID();

@@ -1,21 +1,39 @@
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exifGpsApp1, withSegmentsAfterSoi } from '../core/photo-policy.fixtures';
-import { png } from '../core/image-sniff.fixtures';
-import { buildTestApp, cleanPhoto, makeRecord, testModel, type TestApp } from './test-feedback';
-import { expectSecurityHeaders } from './test-helpers';
-import { STORE_KINDS } from './test-stores';
+import { bytes, png, segment } from '../core/image-sniff.fixtures';
+import {
+  exifGpsApp1,
+  exifGpsTiff,
+  iccSegments,
+  jfifWithThumbnail,
+  realProfile,
+  withExtraTag,
+  withSegmentsAfterSoi,
+} from '../core/photo-policy.fixtures';
+import {
+  buildTestApp,
+  cleanPhoto,
+  makeRecord,
+  testModel,
+  type TestApp,
+} from '../../test-support/feedback';
+import { expectSecurityHeaders } from '../../test-support/helpers';
+import { STORE_KINDS } from '../../test-support/stores';
 
 /**
  * Requests an attacker, a fuzzer or a broken client sends. Each must get a 4xx with an
- * error code (a 422 lists one per record), never a 5xx, and leave nothing in the database.
+ * error code (a 422 lists one per record), never a 5xx (in the reply or the log), and
+ * leave nothing in the database.
  */
 
 type Body = string | Buffer | ((r: Builders) => unknown);
 interface Builders {
   record(overrides?: Record<string, unknown>): Record<string, unknown>;
   batch(...records: unknown[]): unknown;
+  /** A clean photo as the client sends it (sharp writes no APP0, so SOI is followed by DQT). */
   photo: Buffer;
+  /** A real sRGB profile, as encoders embed it. */
+  profile: Uint8Array;
 }
 interface Hostile {
   name: string;
@@ -34,6 +52,21 @@ const unknownSpecies = (name: unknown) => ({
   correctedLabel: undefined,
   freeTextName: name,
 });
+/** A batch of one record whose photo is the clean photo with `segments` right after SOI. */
+const photoWith =
+  (...segments: ((r: Builders) => Uint8Array)[]) =>
+  (r: Builders) =>
+    r.batch(
+      r.record({
+        photo: Buffer.from(
+          withSegmentsAfterSoi(r.photo, ...segments.map((build) => build(r))),
+        ).toString('base64'),
+      }),
+    );
+const photoOf = (build: (r: Builders) => Uint8Array) => (r: Builders) =>
+  r.batch(r.record({ photo: Buffer.from(build(r)).toString('base64') }));
+const iccOf = (build: (r: Builders) => Uint8Array) => (r: Builders) =>
+  bytes(...iccSegments(build(r)));
 
 const CORPUS: Hostile[] = [
   // Not JSON, or not the JSON we take.
@@ -304,6 +337,60 @@ const CORPUS: Hostile[] = [
     status: 400,
     code: 'VALIDATION_FAILED',
   },
+  {
+    name: 'a line separator in the name',
+    body: (r) => r.batch(r.record(unknownSpecies('Great\u2028tit'))),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'a paragraph separator in the name',
+    body: (r) => r.batch(r.record(unknownSpecies('Great\u2029tit'))),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'tag characters in the name',
+    body: (r) => r.batch(r.record(unknownSpecies('robin\u{e0069}\u{e0067}\u{e006e}'))),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'a right-to-left mark in the name',
+    body: (r) => r.batch(r.record(unknownSpecies('robin\u200f'))),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'an Arabic letter mark in the name',
+    body: (r) => r.batch(r.record(unknownSpecies('robin\u061c'))),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'a noncharacter in the name',
+    body: (r) => r.batch(r.record(unknownSpecies('robin\ufdd0'))),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'U+FFFE in the name',
+    body: (r) => r.batch(r.record(unknownSpecies('robin\ufffe'))),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'a private-use character in the name',
+    body: (r) => r.batch(r.record(unknownSpecies('robin\ue000'))),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'a line separator in a label',
+    body: (r) => r.batch(r.record({ correctedLabel: 'Turdus migratorius\u2028(American Robin)' })),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
   // Spreadsheet formulas (valid shape, refused per record: 422).
   {
     name: 'formula =',
@@ -330,6 +417,30 @@ const CORPUS: Hostile[] = [
     code: 'FORMULA_NOT_ALLOWED',
   },
   {
+    name: 'formula fullwidth ＝',
+    body: (r) => r.batch(r.record(unknownSpecies('＝1+1'))),
+    status: 422,
+    code: 'FORMULA_NOT_ALLOWED',
+  },
+  {
+    name: 'formula fullwidth ＋',
+    body: (r) => r.batch(r.record(unknownSpecies('＋cmd'))),
+    status: 422,
+    code: 'FORMULA_NOT_ALLOWED',
+  },
+  {
+    name: 'formula fullwidth －',
+    body: (r) => r.batch(r.record(unknownSpecies('－2+3'))),
+    status: 422,
+    code: 'FORMULA_NOT_ALLOWED',
+  },
+  {
+    name: 'formula fullwidth ＠',
+    body: (r) => r.batch(r.record(unknownSpecies('＠SUM(A1:A9)'))),
+    status: 422,
+    code: 'FORMULA_NOT_ALLOWED',
+  },
+  {
     name: 'a formula as a label',
     body: (r) => r.batch(r.record({ correctedLabel: '=HYPERLINK("https://evil.example")' })),
     status: 422,
@@ -340,6 +451,42 @@ const CORPUS: Hostile[] = [
     body: (r) => r.batch(r.record({ correctedLabel: 'tabby, tabby cat' })),
     status: 422,
     code: 'UNKNOWN_LABEL',
+  },
+  // Labels and candidates that no model output could give.
+  {
+    name: 'background as the corrected label',
+    body: (r) => r.batch(r.record({ correctedLabel: 'background' })),
+    status: 422,
+    code: 'UNKNOWN_LABEL',
+  },
+  {
+    name: 'background as the predicted label',
+    body: (r) => r.batch(r.record({ predicted: 'background' })),
+    status: 422,
+    code: 'UNKNOWN_LABEL',
+  },
+  {
+    name: 'top probabilities adding up to more than 1',
+    body: (r) => {
+      const record = r.record();
+      const top = (record.top as { label: string }[]).map(({ label }) => ({
+        label,
+        probability: 0.5,
+      }));
+      return r.batch({ ...record, top });
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'a label repeated in the top list',
+    body: (r) => {
+      const record = r.record();
+      const [first] = record.top as unknown[];
+      return r.batch({ ...record, top: [first, first] });
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
   },
   {
     name: 'an unknown model version',
@@ -405,6 +552,96 @@ const CORPUS: Hostile[] = [
     code: 'PHOTO_HAS_METADATA',
   },
   {
+    name: 'base64 with padding bits set (a second spelling of the same bytes)',
+    body: (r) => {
+      // 3 × 256 + 2 bytes: the base64 ends in one data digit and "==", 4 bits to spare.
+      const photo = r.photo.subarray(0, 770).toString('base64');
+      const digit = photo.at(-3) ?? 'A';
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      const spare = alphabet[alphabet.indexOf(digit) + 1] ?? 'B';
+      return r.batch(r.record({ photo: `${photo.slice(0, -3)}${spare}==` }));
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'an ICC segment that is an Exif GPS block',
+    body: photoWith(() => segment(0xe2, 'ICC_PROFILE\0', [1, 1], exifGpsTiff())),
+    status: 422,
+    code: 'PHOTO_HAS_METADATA',
+  },
+  {
+    name: 'a real profile with a GPS block appended',
+    body: photoWith(iccOf((r) => bytes(r.profile, exifGpsTiff()))),
+    status: 422,
+    code: 'PHOTO_HAS_METADATA',
+  },
+  {
+    name: 'a real profile with a GPS block in a private tag',
+    body: photoWith(iccOf((r) => withExtraTag(r.profile, 'zzzz', 'text', exifGpsTiff()))),
+    status: 422,
+    code: 'PHOTO_HAS_METADATA',
+  },
+  {
+    name: 'JFIF with Exif appended',
+    body: photoWith(() => segment(0xe0, 'JFIF\0', [1, 1, 0, 0, 1, 0, 1, 0, 0], exifGpsApp1())),
+    status: 422,
+    code: 'PHOTO_HAS_METADATA',
+  },
+  {
+    name: 'JFIF with a thumbnail',
+    body: photoWith(() => jfifWithThumbnail()),
+    status: 422,
+    code: 'PHOTO_HAS_METADATA',
+  },
+  {
+    name: 'Adobe with text appended',
+    body: photoWith(() => segment(0xee, 'Adobe', [0, 100, 0, 0, 0, 0, 1], 'at 52.52N 13.40E')),
+    status: 422,
+    code: 'PHOTO_HAS_METADATA',
+  },
+  {
+    name: 'a comment segment',
+    body: photoWith(() => segment(0xfe, 'shot in our garden')),
+    status: 422,
+    code: 'PHOTO_HAS_METADATA',
+  },
+  {
+    name: 'a JPG0 (0xF0) segment carrying Exif',
+    body: photoWith(() => segment(0xf0, exifGpsApp1())),
+    status: 422,
+    code: 'UNSUPPORTED_FORMAT',
+  },
+  {
+    name: 'a JPG13 (0xFD) segment carrying Exif',
+    body: photoWith(() => segment(0xfd, exifGpsApp1())),
+    status: 422,
+    code: 'UNSUPPORTED_FORMAT',
+  },
+  {
+    name: 'a JPG (0xC8) segment carrying Exif',
+    body: photoWith(() => segment(0xc8, exifGpsApp1())),
+    status: 422,
+    code: 'UNSUPPORTED_FORMAT',
+  },
+  {
+    name: 'a JPEG cut inside its scan and closed with EOI',
+    body: photoOf((r) => bytes(r.photo.subarray(0, 2000), [0xff, 0xd9])),
+    status: 422,
+    code: 'DECODE_FAILED',
+  },
+  {
+    name: 'a frame taller than its scan data',
+    body: photoOf((r) => {
+      const photo = Buffer.from(r.photo);
+      const heightAt = photo.indexOf(Buffer.from([0xff, 0xc0])) + 5;
+      photo.writeUInt16BE(photo.readUInt16BE(heightAt) + 100, heightAt);
+      return photo;
+    }),
+    status: 422,
+    code: 'DECODE_FAILED',
+  },
+  {
     name: 'a cut-off JPEG',
     body: (r) => r.batch(r.record({ photo: r.photo.subarray(0, 2000).toString('base64') })),
     status: 422,
@@ -460,19 +697,21 @@ const CORPUS: Hostile[] = [
 describe.each(STORE_KINDS)('hostile requests on %s', (kind) => {
   let t: TestApp;
   let builders: Builders;
+  const logLines: string[] = [];
   beforeAll(async () => {
-    t = await buildTestApp(kind);
+    t = await buildTestApp(kind, { logStream: { write: (line) => logLines.push(line) } });
     const model = await testModel();
     builders = {
       record: (overrides = {}) => makeRecord(model, overrides) as Record<string, unknown>,
       batch: (...records) => ({ records }),
       photo: await cleanPhoto(),
+      profile: await realProfile(),
     };
   });
   afterAll(() => t.close());
 
-  it('has at least 40 of them', () => {
-    expect(CORPUS.length).toBeGreaterThanOrEqual(40);
+  it('has at least 100 of them', () => {
+    expect(CORPUS.length).toBeGreaterThanOrEqual(100);
     expect(new Set(CORPUS.map((h) => h.name)).size).toBe(CORPUS.length);
   });
 
@@ -480,6 +719,7 @@ describe.each(STORE_KINDS)('hostile requests on %s', (kind) => {
     const built = typeof hostile.body === 'function' ? hostile.body(builders) : hostile.body;
     const payload =
       typeof built === 'string' || Buffer.isBuffer(built) ? built : JSON.stringify(built);
+    logLines.length = 0;
     const res = await t.app.inject({
       method: hostile.method ?? 'POST',
       url: '/api/v1/feedback',
@@ -496,6 +736,7 @@ describe.each(STORE_KINDS)('hostile requests on %s', (kind) => {
     }
     // Refusals from Fastify itself (bad JSON, too large, wrong type) included.
     expectSecurityHeaders(res.headers);
+    expect(serverErrorsIn(logLines)).toEqual([]);
     expect(await t.store.count()).toBe(0);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -512,3 +753,11 @@ describe.each(STORE_KINDS)('hostile requests on %s', (kind) => {
     expect(await t.store.count()).toBe(1);
   });
 });
+
+/** Log lines of a 5xx reply or at error level or above (pino: 50 error, 60 fatal). */
+function serverErrorsIn(lines: readonly string[]): string[] {
+  return lines.filter((line) => {
+    const entry = JSON.parse(line) as { level?: number; res?: { statusCode?: number } };
+    return (entry.level ?? 0) >= 50 || (entry.res?.statusCode ?? 0) >= 500;
+  });
+}

@@ -1,4 +1,7 @@
-import type { FastifySchemaCompiler } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  type ZodFastifySchemaValidationError,
+} from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ERROR_MESSAGES, type ErrorCode } from '../core/errors';
 import { describeIssues, type ErrorBody } from '../core/feedback';
@@ -13,6 +16,11 @@ export class HttpError extends Error {
     super(ERROR_MESSAGES[code]);
     this.name = 'HttpError';
   }
+}
+
+export interface ErrorReply {
+  status: number;
+  body: ErrorBody;
 }
 
 interface KnownError {
@@ -34,58 +42,84 @@ const FASTIFY_CODES: Record<string, KnownError> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'VALIDATION_FAILED' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'VALIDATION_FAILED', detail: 'empty body' },
   FST_ERR_CTP_INVALID_JSON_BODY: INVALID_JSON,
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_REQUEST', detail: 'malformed URL' },
+  FST_ERR_VALIDATION: { status: 400, code: 'VALIDATION_FAILED' },
 };
 
-export interface ErrorReply {
-  status: number;
-  body: ErrorBody;
-}
+/** The code of any other client error, by status; the rest are BAD_REQUEST. */
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  401: 'UNAUTHORIZED',
+  404: 'NOT_FOUND',
+  408: 'REQUEST_TIMEOUT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
 
-/** 4xx explain themselves; 5xx details stay in the log. */
+/**
+ * The one translation of an error into a reply. Only our own messages ever reach the
+ * client: a framework's or a library's message may quote the URL, a header or the body
+ * (Fastify's "'/x%' is not a valid url component"), and a 5xx may quote anything.
+ */
 export function errorReply(error: {
   statusCode?: number;
   code?: string;
-  message: string;
-  detail?: string;
   name?: string;
+  validation?: unknown;
 }): ErrorReply {
-  if (error instanceof HttpError) {
-    const body: ErrorBody = { error: { code: error.code, message: error.message } };
-    if (error.detail !== undefined) body.error.detail = error.detail;
-    return { status: error.statusCode, body };
+  if (error instanceof HttpError) return reply(error);
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    return reply({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      detail: describeValidation(error.validation),
+    });
   }
   // JSON.parse failures (and the prototype-poisoning guard) arrive as a 400 SyntaxError.
   const badJson = error.statusCode === 400 && error.name === 'SyntaxError';
   const known =
     (error.code === undefined ? undefined : FASTIFY_CODES[error.code]) ??
     (badJson ? INVALID_JSON : undefined);
-  if (known) {
-    const { status, code, detail } = known;
-    const body: ErrorBody = { error: { code, message: ERROR_MESSAGES[code] } };
-    if (detail !== undefined) body.error.detail = detail;
-    return { status, body };
-  }
+  if (known) return reply({ statusCode: known.status, code: known.code, detail: known.detail });
   const status = error.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
-    return {
-      status,
-      body: { error: { code: error.code ?? 'BAD_REQUEST', message: error.message } },
-    };
+    return reply({ statusCode: status, code: STATUS_CODES[status] ?? 'BAD_REQUEST' });
   }
-  return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal error' } } };
+  return reply({ statusCode: 500, code: 'INTERNAL' });
 }
 
-/** Route schemas are zod schemas: they validate (and normalise) what comes in ... */
-export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
-  ({ schema }) =>
-  (data) => {
-    const parsed = schema.safeParse(data);
-    if (parsed.success) return { value: parsed.data };
-    return { error: new HttpError(400, 'VALIDATION_FAILED', describeIssues(parsed.error)) };
-  };
+/** The same body as a string, for the places that write to the socket themselves. */
+export function errorBodyText(code: ErrorCode): string {
+  return JSON.stringify(reply({ statusCode: 0, code }).body);
+}
 
-/** ... and what goes out: a reply that does not fit its schema is a bug, hence a 500. */
-export const zodSerializerCompiler =
-  ({ schema }: { schema: unknown }) =>
-  (data: unknown): string =>
-    JSON.stringify((schema as z.ZodType).parse(data));
+function reply({
+  statusCode,
+  code,
+  detail,
+}: {
+  statusCode: number;
+  code: ErrorCode;
+  detail?: string;
+}): ErrorReply {
+  const body: ErrorBody = { error: { code, message: ERROR_MESSAGES[code] } };
+  if (detail !== undefined) body.error.detail = detail;
+  return { status: statusCode, body };
+}
+
+/**
+ * The provider turns each zod issue into a Fastify validation entry; turned back, they
+ * get the same short description ("records.3.day: must be YYYY-MM-DD") as everywhere else.
+ */
+function describeValidation(validation: ZodFastifySchemaValidationError[]): string {
+  const issues = validation.map(
+    (entry) =>
+      ({
+        ...entry.params,
+        code: entry.keyword,
+        message: entry.message,
+        path: entry.instancePath.split('/').slice(1).filter(Boolean),
+      }) as unknown as z.core.$ZodIssue,
+  );
+  return describeIssues(new z.ZodError(issues));
+}

@@ -2,8 +2,9 @@ import type { ReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { extname } from 'node:path';
+import { ERROR_MESSAGES } from '../core/errors';
 import type { ErrorBody } from '../core/feedback';
-import { sha256Hex, type ModelRegistry, type ServedFile } from './model-registry';
+import { sha256Hex, type ModelRegistry, type ServedFile } from '../node/model-registry';
 
 /**
  * The HTTP side of /models, shared by the Fastify app and the Vite dev/preview servers so
@@ -25,7 +26,9 @@ export const MANIFEST_PATH = '/models/manifest.json';
 /** Model files live under a content-derived version, so they can be cached for good. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-export const NOT_FOUND_BODY: ErrorBody = { error: { code: 'NOT_FOUND', message: 'Not found' } };
+export const NOT_FOUND_BODY: ErrorBody = {
+  error: { code: 'NOT_FOUND', message: ERROR_MESSAGES.NOT_FOUND },
+};
 
 const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json; charset=utf-8',

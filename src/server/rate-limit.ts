@@ -1,45 +1,63 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { createTokenBuckets, type TakeResult } from '../core/token-bucket';
-
-export interface RateLimiterOptions {
-  burst: number;
-  perMinute: number;
-  now?: () => number;
-}
-
-export interface RateLimiter {
-  /** Spends one token of the client at `ip`. */
-  take(ip: string): TakeResult;
-}
+import type { RateLimitOptions, RateLimitPluginOptions } from '@fastify/rate-limit';
+import type { FastifyRequest } from 'fastify';
+import { HttpError } from './http-errors';
 
 /**
- * Rate limiting per client without keeping its address: the bucket key is
- * HMAC-SHA256(IP, salt), the salt is random, lives only in memory and is replaced every
- * UTC day (and the buckets with it), so no key can be linked to an address or across days.
+ * Per-client rate limiting through @fastify/rate-limit, without keeping the client's
+ * address: the key is HMAC-SHA256(address, salt), and the salt is random, lives only in
+ * memory and is replaced every UTC day, so no key can be linked to an address or to the
+ * same client's key of another day. Yesterday's keys are simply never asked for again;
+ * the plugin's LRU store drops them.
  */
-export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  const now = options.now ?? Date.now;
-  const buckets = createTokenBuckets({
-    capacity: options.burst,
-    refillPerSecond: options.perMinute / 60,
-    now,
-  });
-  let salt = randomBytes(32);
-  let saltDay = dayOf(now());
-
+export function rateLimitPluginOptions(now: () => number = Date.now): RateLimitPluginOptions {
+  const keyOf = createDailyKey(now);
   return {
-    take(ip) {
-      const today = dayOf(now());
-      if (today !== saltDay) {
-        salt = randomBytes(32);
-        saltDay = today;
-        buckets.clear();
-      }
-      return buckets.take(createHmac('sha256', salt).update(ip).digest('base64url'));
-    },
+    // Only the routes that ask for it (their `config.rateLimit`) are limited.
+    global: false,
+    keyGenerator: (request: FastifyRequest) => keyOf(request.ip),
+    errorResponseBuilder: () => new HttpError(429, 'RATE_LIMITED'),
   };
 }
 
-function dayOf(ms: number): string {
+export interface RateLimitSettings {
+  /** Requests a client may send at once. */
+  burst: number;
+  /** Requests a client may send per minute, on average, after that. */
+  perMinute: number;
+}
+
+/**
+ * The plugin counts requests in a fixed window per key, not a token bucket: `burst`
+ * requests per window, the window being as long as the old bucket took to refill from
+ * empty, which keeps the average at `perMinute`. What differs: a client refused waits
+ * for the end of the window rather than one refill step, and one that times its requests
+ * around a window's end can send up to twice `burst` in quick succession.
+ */
+export function routeRateLimit({ burst, perMinute }: RateLimitSettings): RateLimitOptions {
+  return { max: burst, timeWindow: Math.max(1, Math.round((burst / perMinute) * 60_000)) };
+}
+
+/**
+ * The key for a client address, salted for the current UTC day. A request whose socket
+ * has already closed has no address any more; it still gets a key (one shared by all such
+ * requests), since nothing can be answered to it anyway and throwing would log a 500.
+ */
+export function createDailyKey(now: () => number): (address: string | undefined) => string {
+  let salt = randomBytes(32);
+  let saltDay = utcDay(now());
+  return (address) => {
+    const today = utcDay(now());
+    if (today !== saltDay) {
+      salt = randomBytes(32);
+      saltDay = today;
+    }
+    return createHmac('sha256', salt)
+      .update(address ?? '')
+      .digest('base64url');
+  };
+}
+
+function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }

@@ -6,9 +6,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedbackReplySchema } from '../core/feedback';
 import { parseModelManifest } from '../core/model-manifest';
-import { startServer, waitForLine, waitForUrl } from '../node/server-process';
-import { makeRecord, testModel } from './test-feedback';
-import { makeTempDir } from './test-helpers';
+import { startServer, waitForLine, waitForUrl } from '../../test-support/server-process';
+import { makeRecord, testModel } from '../../test-support/feedback';
+import { makeTempDir } from '../../test-support/helpers';
 
 let temp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeAll(async () => {

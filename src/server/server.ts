@@ -1,7 +1,8 @@
 import { buildApp } from './app';
 import { loadConfig } from './config';
-import { openFeedbackStore, type FeedbackStore } from './feedback-store';
-import { loadModelRegistry, type ModelRegistry } from './model-registry';
+import type { FeedbackStore } from './feedback-store';
+import { openFeedbackStore } from './open-store';
+import { loadModelRegistry, type ModelRegistry } from '../node/model-registry';
 
 /** In-flight requests (model downloads, feedback writes) get this long after SIGINT/SIGTERM. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -51,6 +52,15 @@ const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host
 app.log.info(
   `Serving http://${host}:${port}/ (${registry.manifest.models.length} models from ${config.modelsDir}, feedback in ${store.kind})`,
 );
+if (!isLoopback(config.host) && config.metricsToken === null) {
+  app.log.warn(
+    `HOST=${config.host} and no METRICS_TOKEN: GET /metrics answers anyone who can reach this server`,
+  );
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
 
 let closing = false;
 function shutdown(signal: NodeJS.Signals): void {

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, preview, type InlineConfig } from 'vite';
 import { parseModelManifest, type ModelManifest } from '../core/model-manifest';
-import { IMMUTABLE } from './model-http';
+import { IMMUTABLE, NOT_FOUND_BODY } from './model-http';
 import { modelsPlugin } from './vite-plugin';
-import { expectSecurityHeaders, makeTempDir, SHARED_MODELS_DIR } from './test-helpers';
+import { expectSecurityHeaders, makeTempDir, SHARED_MODELS_DIR } from '../../test-support/helpers';
 
 let temp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeAll(async () => {
@@ -56,7 +56,7 @@ async function checkServesModels(origin: string): Promise<void> {
 
   const missing = await fetch(`${origin}${entry.baseUrl}..%2Fsource.json`);
   expect(missing.status).toBe(404);
-  expect(await missing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'Not found' } });
+  expect(await missing.json()).toEqual(NOT_FOUND_BODY);
   expectSecurityHeaders(Object.fromEntries(missing.headers));
 
   const page = await fetch(`${origin}/`, { headers: { accept: 'text/html' } });

@@ -7,7 +7,7 @@ import {
   SECURITY_HEADERS,
   type ModelResponse,
 } from './model-http';
-import { loadModelRegistry } from './model-registry';
+import { loadModelRegistry } from '../node/model-registry';
 
 /**
  * Makes `vite` (dev) and `vite preview` serve /models exactly like the production server,
