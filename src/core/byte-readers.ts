@@ -32,3 +32,15 @@ export function u32le(b: Uint8Array, i: number): number {
 export function i32le(b: Uint8Array, i: number): number {
   return u32le(b, i) | 0;
 }
+
+/** Whether `text` (ASCII) sits at `i`; false when the bytes run out first. */
+export function hasAsciiAt(b: Uint8Array, i: number, text: string): boolean {
+  if (i < 0 || i + text.length > b.length) return false;
+  for (let k = 0; k < text.length; k++) if (b[i + k] !== text.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Four bytes read as an ASCII signature ("acsp", "XYZ "), the way ICC profiles name things. */
+export function fourCc(b: Uint8Array, i: number): string {
+  return String.fromCharCode(at(b, i), at(b, i + 1), at(b, i + 2), at(b, i + 3));
+}

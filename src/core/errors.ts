@@ -25,6 +25,11 @@ export const ERROR_MESSAGES = {
   CAMERA_UNAVAILABLE: 'No camera is available.',
   CAMERA_DENIED: 'Permission to use the camera was refused.',
   RATE_LIMITED: 'Too many requests; try again later.',
+  // The device's own storage (the outbox of corrections).
+  STORAGE_FULL: 'There is no room left on this device to keep it.',
+  STORAGE_FAILED: 'The storage of this device refused to keep it.',
+  PHOTO_NOT_SHARED: 'The photo could not be prepared for sharing, so it is not sent.',
+  ALREADY_SENT: 'The earlier verdict on this photo had already been sent when you changed it.',
   // Feedback collection (POST /api/v1/feedback and its export).
   VALIDATION_FAILED: 'The request is not in the expected form.',
   CONFLICT: 'A different record was already sent with this id.',
@@ -37,6 +42,12 @@ export const ERROR_MESSAGES = {
   PAYLOAD_TOO_LARGE: 'The request is too large.',
   UNSUPPORTED_MEDIA_TYPE: 'The request must be sent as JSON.',
   UNAUTHORIZED: 'Missing or wrong access token.',
+  UNSUPPORTED_CONTENT_ENCODING: 'The request body must be sent uncompressed.',
+  // Any request to the server, whatever the route.
+  BAD_REQUEST: 'The request cannot be processed.',
+  NOT_FOUND: 'Not found.',
+  REQUEST_TIMEOUT: 'The request took too long to arrive.',
+  INTERNAL: 'Something went wrong on the server; try again later.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -1,13 +1,20 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
 import {
   canonicalJson,
   describeIssues,
   feedbackBatchSchema,
   feedbackRecordProblem,
   feedbackRecordSchema,
+  toNdjsonLine,
   type FeedbackRecordInput,
   type LabelIndex,
 } from './feedback';
+import { splitLabelLines } from './labels';
+import { BACKGROUND_LABEL_LINE } from './model-catalog';
+import { realLabelSpec, type RealModelId } from './real-models.fixtures';
 
 const MODEL = { id: 'inat-birds-mobilenet-v2', version: 'abc123def0' };
 const LABELS = new Set([
@@ -127,6 +134,94 @@ describe('feedbackRecordSchema', () => {
     );
   });
 
+  const unknownSpecies = (freeTextName: string) =>
+    record({ verdict: 'unknown-species', correctedLabel: undefined, freeTextName });
+
+  it.each([
+    ['a line separator', 'Great\u2028tit'],
+    ['a paragraph separator', 'Great\u2029tit'],
+    ['tag characters (hidden ASCII)', 'robin\u{e0069}\u{e0067}\u{e006e}'],
+    ['the first tag character', 'robin\u{e0000}'],
+    ['a cancel tag', 'robin\u{e007f}'],
+    ['a right-to-left mark', 'robin\u200f'],
+    ['a left-to-right mark', '\u200erobin'],
+    ['an Arabic letter mark', 'robin\u061c'],
+    ['a right-to-left embedding', '\u202brobin'],
+    ['a first-strong isolate', '\u2068robin'],
+    ['a zero-width space', 'rob\u200bin'],
+    ['a byte order mark inside', 'rob\ufeffin'],
+    ['an interlinear annotation', 'robin\ufff9x\ufffbz'],
+    ['a noncharacter (U+FDD0)', 'robin\ufdd0'],
+    ['a noncharacter (U+FDEF)', 'robin\ufdef'],
+    ['a noncharacter (U+FFFE)', 'robin\ufffe'],
+    ['a noncharacter (U+FFFF)', 'robin\uffff'],
+    ['a noncharacter (U+1FFFE)', 'robin\u{1fffe}'],
+    ['a noncharacter (U+10FFFF)', 'robin\u{10ffff}'],
+    ['a private-use character', 'robin\ue000'],
+    ['a supplementary private-use character', 'robin\u{f0000}'],
+  ])('refuses a free-text name with %s, naming the field', (_name, text) => {
+    const parsed = parse(unknownSpecies(text));
+    expect(parsed.success).toBe(false);
+    if (!parsed.success) expect(describeIssues(parsed.error)).toMatch(/^freeTextName: /);
+  });
+
+  it('still takes names in any script, with the joiners they need', () => {
+    for (const name of [
+      'Rotkehlchen',
+      'コマドリ',
+      '知更鸟',
+      'سینه‌سرخ', // Persian "robin": a zero-width non-joiner between the two words
+      'क्ष‍ Bird', // a zero-width joiner after a conjunct
+      'Black cat 🐈‍⬛', // an emoji ZWJ sequence
+      'Great-tit',
+      'Ｅｌｋ',
+    ]) {
+      expect(parse(unknownSpecies(name)).success, name).toBe(true);
+    }
+  });
+
+  it('refuses a label line with a line separator or a bidi mark', () => {
+    for (const label of ['Turdus migratorius\u2028(American Robin)', '\u200fbackground']) {
+      const parsed = parse(record({ correctedLabel: label }));
+      expect(parsed.success).toBe(false);
+      if (!parsed.success) expect(describeIssues(parsed.error)).toMatch(/^correctedLabel: /);
+    }
+  });
+
+  const candidates = (...probabilities: number[]) =>
+    probabilities.map((probability, i) => ({ label: `label ${i}`, probability }));
+
+  it('refuses a top list that repeats a label or claims more than the whole', () => {
+    const robin = { label: 'Turdus migratorius (American Robin)', probability: 0.2 };
+    for (const top of [[robin, robin], candidates(0.61, 0.3, 0.1), candidates(1, 0.01)]) {
+      const parsed = parse(record({ top }));
+      expect(parsed.success, JSON.stringify(top)).toBe(false);
+      if (!parsed.success) expect(describeIssues(parsed.error)).toMatch(/^top: /);
+    }
+  });
+
+  it('takes probabilities that add up to 1 within rounding', () => {
+    // Float32 softmax outputs of a confident prediction, and the same rounded to 3 decimals.
+    const float32 = [0.9712345, 0.0234567, 0.0031234, 0.0012345, 0.0009509].map(Math.fround);
+    for (const top of [candidates(...float32), candidates(0.972, 0.024, 0.003, 0.002, 0.001)]) {
+      expect(parse(record({ top })).success).toBe(true);
+    }
+    expect(parse(record({ top: candidates(0.5, 0.5) })).success).toBe(true);
+    expect(parse(record({ top: candidates(0.999, 0.007) })).success).toBe(false);
+  });
+
+  it('takes only canonical base64 for the photo: the bits after the last byte are zero', () => {
+    expect(parse(record({ photo: 'QQ==' })).success).toBe(true);
+    expect(parse(record({ photo: 'QUI=' })).success).toBe(true);
+    expect(parse(record({ photo: 'QUJD' })).success).toBe(true);
+    // The same bytes as the line above, spelled with padding bits set.
+    for (const photo of ['QR==', 'QT==', 'QUJ=', 'QUL=']) {
+      const parsed = parse(record({ photo }));
+      expect(parsed.success, photo).toBe(false);
+      if (!parsed.success) expect(describeIssues(parsed.error)).toMatch(/^photo: /);
+    }
+  });
+
   it('is not fooled by __proto__ or constructor keys', () => {
     const poisoned = JSON.parse(
       `{"__proto__": {"polluted": true}, ${JSON.stringify(record()).slice(1)}`,
@@ -176,15 +271,50 @@ describe('feedbackRecordProblem', () => {
     ).toBe('UNKNOWN_LABEL');
   });
 
-  it.each(['=HYPERLINK("http://evil")', '+1', '-2+3', '@SUM(A1)', '  =1+1'])(
-    'refuses the free text %j as a formula',
-    (name) => {
-      const unknown = valid({
-        verdict: 'unknown-species',
-        correctedLabel: undefined,
-        freeTextName: name,
-      });
-      expect(feedbackRecordProblem(unknown, index)).toBe('FORMULA_NOT_ALLOWED');
+  it.each([
+    '=HYPERLINK("http://evil")',
+    '+1',
+    '-2+3',
+    '@SUM(A1)',
+    '  =1+1',
+    '＝1+1',
+    '＋1',
+    '－2+3',
+    '＠SUM(A1)',
+    '﹦1+1',
+    '\u3000＝1+1',
+  ])('refuses the free text %j as a formula', (name) => {
+    const unknown = valid({
+      verdict: 'unknown-species',
+      correctedLabel: undefined,
+      freeTextName: name,
+    });
+    expect(feedbackRecordProblem(unknown, index)).toBe('FORMULA_NOT_ALLOWED');
+  });
+
+  it('refuses the background line as predicted, chosen or shown: it is no species', () => {
+    const background = BACKGROUND_LABEL_LINE;
+    expect(feedbackRecordProblem(valid({ correctedLabel: background }), index)).toBe(
+      'UNKNOWN_LABEL',
+    );
+    expect(
+      feedbackRecordProblem(
+        valid({ verdict: 'correct', correctedLabel: undefined, predicted: background }),
+        index,
+      ),
+    ).toBe('UNKNOWN_LABEL');
+    expect(
+      feedbackRecordProblem(valid({ top: [{ label: background, probability: 0.5 }] }), index),
+    ).toBe('UNKNOWN_LABEL');
+  });
+
+  it.each(['imagenet-mobilenet-v2', 'inat-birds-mobilenet-v2', 'inat-insects-mobilenet-v2'])(
+    'names the background line of %s as its label spec does',
+    async (id) => {
+      const text = await readFile(join(DEFAULT_MODELS_DIR, id, 'labels.txt'), 'utf8');
+      const spec = realLabelSpec(id as RealModelId, text);
+      expect(spec.backgroundIndex).not.toBeNull();
+      expect(splitLabelLines(text)[spec.backgroundIndex ?? -1]).toBe(BACKGROUND_LABEL_LINE);
     },
   );
 });
@@ -196,6 +326,36 @@ describe('canonicalJson', () => {
     );
     expect(canonicalJson({ a: 1, b: 2 })).toBe(canonicalJson({ b: 2, a: 1 }));
     expect(canonicalJson(null)).toBe('null');
+  });
+
+  it('keeps the canonical form, and so the payload hash, of an ordinary record', () => {
+    const parsed = parse(record());
+    expect(parsed.success && canonicalJson(parsed.data)).toBe(
+      '{"appVersion":"0.1.0","correctedLabel":"Turdus migratorius (American Robin)",' +
+        '"day":"2026-05-01","id":"0b9f6a1c-3d2e-4f50-8a6b-7c8d9e0f1a2b",' +
+        '"model":{"id":"inat-birds-mobilenet-v2","version":"abc123def0"},' +
+        '"predicted":"Haemorhous cassinii (Cassin\'s Finch)",' +
+        '"top":[{"label":"Haemorhous cassinii (Cassin\'s Finch)","probability":0.61},' +
+        '{"label":"Turdus migratorius (American Robin)","probability":0.2}],"verdict":"corrected"}',
+    );
+  });
+
+  it('escapes U+2028 and U+2029, which JSON.stringify leaves raw, in values and keys', () => {
+    const value = { 'k\u2029': 'a\u2028b', list: ['\u2029'] };
+    const text = canonicalJson(value);
+    expect(text).toBe('{"k\\u2029":"a\\u2028b","list":["\\u2029"]}');
+    expect(JSON.parse(text)).toEqual(value);
+  });
+});
+
+describe('toNdjsonLine', () => {
+  it('gives exactly one line, whatever the text inside, that parses back to the value', () => {
+    // A row stored before the schema refused these characters still exports as one line.
+    const row = { seq: 7, hasPhoto: false, record: { freeTextName: 'a\u2028b\u2029c\nd' } };
+    const line = toNdjsonLine(row);
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.slice(0, -1).split(/\r\n|\r|\n|\u2028|\u2029|\u0085/)).toHaveLength(1);
+    expect(JSON.parse(line)).toEqual(row);
   });
 });
 

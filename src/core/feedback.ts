@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_TOP_K } from './answer';
 import type { ErrorCode } from './errors';
+import { BACKGROUND_LABEL_LINE } from './model-catalog';
 
 /**
  * The feedback record: what a user's verdict on one identification sends home. Shared by
@@ -34,12 +35,37 @@ export const DEFAULT_MAX_BATCH_BYTES = 5 * 1024 * 1024;
 
 const base64Chars = (bytes: number) => 4 * Math.ceil(bytes / 3);
 
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * Whether the bits left over before the `=` padding are zero, as every encoder writes
+ * them. Decoders ignore those bits, so without this rule one photo has four (or sixteen)
+ * spellings, with different payload hashes: a resend spelled differently would read as a
+ * conflict. For text the schema already took as base64.
+ */
+function hasZeroPaddingBits(base64: string): boolean {
+  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
+  if (padding === 0) return true;
+  const lastDigit = BASE64_ALPHABET.indexOf(base64.charAt(base64.length - padding - 1));
+  const unusedBits = padding === 2 ? 4 : 2;
+  return lastDigit % 2 ** unusedBits === 0;
+}
+
 // Lower case only: the id is compared as text, and `crypto.randomUUID()` writes lower case.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-/** Control characters, bidi overrides/isolates (which can disguise text), lone surrogates and U+FFFD (a decoding failure upstream). */
-// eslint-disable-next-line no-control-regex
-const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufffd]|\p{Cs}/u;
+/**
+ * What a name or label never needs, and what can hide or disguise text: control
+ * characters; line and paragraph separators (U+2028/2029 end a line for some JSON and log
+ * readers); invisible format characters, among them every bidi mark and control (LRM,
+ * RLM, ALM, embeddings, overrides, isolates), word joiners, the BOM, interlinear
+ * annotations and the tag characters (U+E0000–E007F, which spell hidden ASCII); private-use
+ * characters (no agreed meaning); noncharacters; lone surrogates; and U+FFFD (a decoding
+ * failure upstream). ZWNJ and ZWJ stay: Persian, the Indic scripts and emoji need them.
+ */
+const UNSAFE_TEXT =
+  /[\p{Cc}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}\u{e0000}-\u{e007f}\ufffd]|(?![\u200c\u200d])\p{Cf}/u;
+const UNSAFE_TEXT_MESSAGE = 'contains control, invisible or invalid characters';
 // Spreadsheets treat a cell starting with one of these as a formula.
 const FORMULA_START = /^[=+\-@]/;
 
@@ -53,7 +79,7 @@ export const labelLineSchema = z
   .string()
   .min(1)
   .max(MAX_LABEL_CHARS)
-  .refine((text) => !UNSAFE_TEXT.test(text), 'contains control or invalid characters');
+  .refine((text) => !UNSAFE_TEXT.test(text), UNSAFE_TEXT_MESSAGE);
 
 export const modelRefSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
@@ -65,6 +91,24 @@ export const topPredictionSchema = z.strictObject({
   probability: z.number().min(0).max(1),
 });
 
+/**
+ * How far the shown probabilities may add up beyond 1. They are float32 softmax outputs:
+ * over about 1,000 classes the total is off by at most n × 2^-24 (about 6e-5); a client
+ * that rounds the five values to three decimals adds up to 5 × 0.0005 more. Any sum past
+ * this is no rounding: the list claims more than the whole.
+ */
+export const PROBABILITY_SUM_TOLERANCE = 0.005;
+
+/** The candidates the user was shown: distinct labels, probabilities of one distribution. */
+export const topPredictionsSchema = z
+  .array(topPredictionSchema)
+  .max(MAX_TOP)
+  .refine((top) => new Set(top.map((p) => p.label)).size === top.length, 'repeats a label')
+  .refine(
+    (top) => top.reduce((sum, p) => sum + p.probability, 0) <= 1 + PROBABILITY_SUM_TOLERANCE,
+    'probabilities add up to more than 1',
+  );
+
 /** What the user typed for "Other / unknown species": NFC, trimmed, one line of plain text. */
 export const freeTextNameSchema = z
   .string()
@@ -73,7 +117,7 @@ export const freeTextNameSchema = z
   .trim()
   .min(1)
   .max(MAX_FREE_TEXT_CHARS)
-  .refine((text) => !UNSAFE_TEXT.test(text), 'contains control or invalid characters');
+  .refine((text) => !UNSAFE_TEXT.test(text), UNSAFE_TEXT_MESSAGE);
 
 const baseFields = {
   /** Made by the client (`crypto.randomUUID()`); the idempotency key. */
@@ -88,8 +132,13 @@ const baseFields = {
     .refine(isRealDay, { message: 'is not a calendar day', abort: true })
     .refine((day) => day >= '2024-01-01', 'is before 2024'),
   /** Opt-in only: a JPEG of at most 512 px, with no metadata, as base64. */
-  photo: z.base64().min(1).max(base64Chars(MAX_PHOTO_BYTES)).optional(),
-  top: z.array(topPredictionSchema).max(MAX_TOP).optional(),
+  photo: z
+    .base64()
+    .min(1)
+    .max(base64Chars(MAX_PHOTO_BYTES))
+    .refine(hasZeroPaddingBits, 'must be canonical base64 (padding bits set)')
+    .optional(),
+  top: topPredictionsSchema.optional(),
   appVersion: z
     .string()
     .regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/)
@@ -180,7 +229,7 @@ export interface LabelIndex {
  */
 export function feedbackRecordProblem(record: FeedbackRecord, index: LabelIndex): ErrorCode | null {
   if (record.verdict === 'unknown-species' && record.freeTextName !== undefined) {
-    if (FORMULA_START.test(record.freeTextName)) return 'FORMULA_NOT_ALLOWED';
+    if (isFormulaLike(record.freeTextName)) return 'FORMULA_NOT_ALLOWED';
   }
   const labels = index.labels(record.model.id, record.model.version);
   if (labels === null) return 'UNKNOWN_MODEL';
@@ -189,8 +238,19 @@ export function feedbackRecordProblem(record: FeedbackRecord, index: LabelIndex)
     record.verdict === 'corrected' ? record.correctedLabel : null,
     ...(record.top ?? []).map((prediction) => prediction.label),
   ];
-  if (used.some((label) => label !== null && !labels.has(label))) return 'UNKNOWN_LABEL';
+  const isSpecies = (label: string) => labels.has(label) && label !== BACKGROUND_LABEL_LINE;
+  if (used.some((label) => label !== null && !isSpecies(label))) return 'UNKNOWN_LABEL';
   return null;
+}
+
+/**
+ * Whether text would start a spreadsheet formula: `= + - @`, also in their fullwidth and
+ * small forms (＝, ﹢…), which some spreadsheets take as the same and which NFKC folds
+ * into the ASCII ones.
+ */
+export function isFormulaLike(text: string): boolean {
+  const first = text.codePointAt(0);
+  return first !== undefined && FORMULA_START.test(String.fromCodePoint(first).normalize('NFKC'));
 }
 
 /**
@@ -204,9 +264,27 @@ export function canonicalJson(value: unknown): string {
     const entries = Object.entries(value)
       .filter(([, v]) => v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    return `{${entries.map(([k, v]) => `${jsonText(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
-  return JSON.stringify(value) ?? 'null';
+  return jsonText(value);
+}
+
+/** One NDJSON line (the export's format): canonical JSON, so no raw line separator inside. */
+export function toNdjsonLine(value: unknown): string {
+  return `${canonicalJson(value)}\n`;
+}
+
+/**
+ * U+2028 and U+2029 may stand raw in a JSON string, and JSON.stringify leaves them so, but
+ * line-based readers (and JavaScript before ES2019) end a line there: one export line would
+ * read as two broken ones. Escaped, the JSON means the same. The schema refuses both
+ * characters in every text field, so the canonical form (and payload hash) of any record
+ * it accepts is the same as before this escape; only rows stored earlier export differently.
+ */
+function jsonText(value: unknown): string {
+  return (JSON.stringify(value) ?? 'null').replace(/[\u2028\u2029]/g, (c) =>
+    c === '\u2028' ? '\\u2028' : '\\u2029',
+  );
 }
 
 const MAX_DETAIL_CHARS = 200;

@@ -11,6 +11,17 @@ export const SOI = 0xd8;
 export const EOI = 0xd9;
 export const SOS = 0xda;
 export const TEM = 0x01;
+/** Baseline, extended and progressive Huffman frames: what browsers and libjpeg write. */
+export const SOF0 = 0xc0;
+export const SOF1 = 0xc1;
+export const SOF2 = 0xc2;
+export const DHT = 0xc4;
+export const DQT = 0xdb;
+export const DRI = 0xdd;
+export const APP0 = 0xe0;
+export const APP2 = 0xe2;
+export const APP14 = 0xee;
+export const COM = 0xfe;
 export const isRst = (m: number) => m >= 0xd0 && m <= 0xd7;
 export const isApp = (m: number) => m >= 0xe0 && m <= 0xef;
 

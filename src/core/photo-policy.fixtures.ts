@@ -1,11 +1,26 @@
 /**
- * JPEG segments for the photo-policy and API tests: an Exif APP1 carrying a GPS position
- * (what a phone camera writes), and helpers to put segments into a real JPEG.
+ * JPEG segments for the photo-policy and API tests: an Exif block carrying a GPS position
+ * (what a phone camera writes), segments that smuggle it, colour profiles, and helpers to
+ * put segments into a real JPEG.
  */
-import { bytes, segment, u16le, u32le } from './image-sniff.fixtures';
+import sharp from 'sharp';
+import {
+  app0Jfif,
+  bytes,
+  dqt,
+  EOI,
+  SCAN_DATA,
+  segment,
+  sof,
+  SOI,
+  sos,
+  u16le,
+  u32be,
+  u32le,
+} from './image-sniff.fixtures';
 
-/** 52°31'12.3"N 13°24'36.5"E, as a camera stores it. */
-export function exifGpsApp1(): Uint8Array {
+/** 52°31'12.3"N 13°24'36.5"E, as a camera stores it: the TIFF block of an Exif segment. */
+export function exifGpsTiff(): Uint8Array {
   const rational = (numerator: number, denominator: number) => [
     ...u32le(numerator),
     ...u32le(denominator),
@@ -47,10 +62,96 @@ export function exifGpsApp1(): Uint8Array {
     rational(24, 1),
     rational(365, 10),
   );
-  return segment(0xe1, 'Exif\0\0', tiff);
+  return tiff;
+}
+
+/** The Exif APP1 segment a phone camera writes, with its GPS position. */
+export function exifGpsApp1(): Uint8Array {
+  return segment(0xe1, 'Exif\0\0', exifGpsTiff());
 }
 
 /** The same JPEG with `segments` inserted right after SOI (where encoders put APPn). */
 export function withSegmentsAfterSoi(jpeg: Uint8Array, ...segments: Uint8Array[]): Uint8Array {
   return bytes(jpeg.subarray(0, 2), ...segments, jpeg.subarray(2));
+}
+
+/**
+ * A hand-built JPEG whose every segment has a valid layout (the sniffer's `jpeg()` has a
+ * Huffman table with no codes, which only a lenient walk takes). It does not decode.
+ */
+export function wellFormedJpeg(width: number, height: number): Uint8Array {
+  const oneCodeHuffmanTable = segment(0xc4, [0x00], [1], new Uint8Array(15), [0]);
+  return bytes(
+    SOI,
+    app0Jfif(),
+    dqt(),
+    sof(width, height),
+    oneCodeHuffmanTable,
+    sos(),
+    SCAN_DATA,
+    EOI,
+  );
+}
+
+/** The JFIF header Chromium's canvas encoder writes: version 1.01, 1:1, no thumbnail. */
+export const canvasJfifApp0 = app0Jfif;
+
+/** JFIF with a 1×1 RGB thumbnail: a second image of the scene. */
+export const jfifWithThumbnail = () =>
+  segment(0xe0, 'JFIF\0', [1, 1, 0, 0, 1, 0, 1, 1, 1], [9, 9, 9]);
+
+/** The Adobe APP14 header (DCTEncode version 100, YCbCr). */
+export const plainAdobeApp14 = () => segment(0xee, 'Adobe', [0, 100, 0, 0, 0, 0, 1]);
+
+/** A profile as APP2 segments of at most `chunkBytes` profile bytes each. */
+export function iccSegments(profile: Uint8Array, chunkBytes = 65_519): Uint8Array[] {
+  const count = Math.ceil(profile.length / chunkBytes);
+  return Array.from({ length: count }, (_, i) =>
+    segment(
+      0xe2,
+      'ICC_PROFILE\0',
+      [i + 1, count],
+      profile.subarray(i * chunkBytes, (i + 1) * chunkBytes),
+    ),
+  );
+}
+
+/** A real colour profile as an encoder embeds it (libvips' compact sRGB or Display P3, v4). */
+export async function realProfile(name: 'srgb' | 'p3' = 'srgb'): Promise<Uint8Array> {
+  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#3a7' } })
+    .withIccProfile(name)
+    .jpeg()
+    .toBuffer();
+  const { icc } = await sharp(jpeg).metadata();
+  if (!icc) throw new Error('sharp embedded no profile');
+  return new Uint8Array(icc);
+}
+
+/**
+ * `profile` with one more tag, its data appended and every offset and the size kept
+ * consistent: what a crafted profile looks like that hides a block in a tag.
+ */
+export function withExtraTag(
+  profile: Uint8Array,
+  signature: string,
+  type: string,
+  data: Uint8Array,
+): Uint8Array {
+  const view = new DataView(profile.buffer, profile.byteOffset, profile.byteLength);
+  const tagCount = view.getUint32(128);
+  const tableEnd = 132 + 12 * tagCount;
+  const entries = Array.from({ length: tagCount }, (_, i) => {
+    const at = 132 + 12 * i;
+    return bytes(
+      profile.subarray(at, at + 4),
+      u32be(view.getUint32(at + 4) + 12),
+      profile.subarray(at + 8, at + 12),
+    );
+  });
+  const element = bytes(type, [0, 0, 0, 0], data);
+  const padded = bytes(element, new Uint8Array((4 - (element.length % 4)) % 4));
+  const offset = profile.length + 12;
+  const header = bytes(u32be(offset + padded.length), profile.subarray(4, 128));
+  const entry = bytes(signature, u32be(offset), u32be(element.length));
+  return bytes(header, u32be(tagCount + 1), ...entries, entry, profile.subarray(tableEnd), padded);
 }
