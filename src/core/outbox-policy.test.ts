@@ -6,6 +6,7 @@ import {
   localDay,
   OUTBOX_BASE_DELAY_MS,
   OUTBOX_MAX_DELAY_MS,
+  OUTBOX_MAX_REFUSALS,
   OUTBOX_MAX_RETRY_AFTER_MS,
   retryAfterMs,
   retryDelayMs,
@@ -257,10 +258,35 @@ describe('interpretReply', () => {
     expect(interpretReply(ids, 0, null, null)).toEqual([{ kind: 'retry', ids, afterMs: null }]);
   });
 
-  it.each([400, 413, 415])('%i for one record: set aside as HTTP_%i', (status) => {
-    expect(interpretReply([uuid(1)], status, null, null)).toEqual([
-      { kind: 'rejected', records: [{ id: uuid(1), code: `HTTP_${status}` }] },
-    ]);
+  it.each([400, 413, 415])(
+    '%i for one record: tried again, a bounded number of times, then set aside',
+    (status) => {
+      for (let prior = 0; prior < OUTBOX_MAX_REFUSALS - 1; prior++) {
+        expect(interpretReply([uuid(1)], status, null, null, prior)).toEqual([
+          { kind: 'refused', ids: [uuid(1)] },
+        ]);
+      }
+      const code = {
+        400: 'VALIDATION_FAILED',
+        413: 'PAYLOAD_TOO_LARGE',
+        415: 'UNSUPPORTED_MEDIA_TYPE',
+      }[status];
+      for (const prior of [OUTBOX_MAX_REFUSALS - 1, OUTBOX_MAX_REFUSALS + 5]) {
+        expect(interpretReply([uuid(1)], status, null, null, prior)).toEqual([
+          { kind: 'rejected', records: [{ id: uuid(1), code, detail: `HTTP ${status}` }] },
+        ]);
+      }
+    },
+  );
+
+  it('tries a refused record again long enough to outlast a fix in between', () => {
+    // From the first try to the last, at the shortest and the longest jitter.
+    const span = (random: number) =>
+      Array.from({ length: OUTBOX_MAX_REFUSALS - 1 }, (_, attempts) =>
+        backoffDelayMs(attempts, random),
+      ).reduce((a, b) => a + b, 0);
+    expect(span(0)).toBeGreaterThanOrEqual(30 * 60_000);
+    expect(span(1)).toBeLessThanOrEqual(65 * 60_000);
   });
 
   it.each([400, 413, 415])('%i for several records: split them', (status) => {
@@ -308,6 +334,12 @@ describe('interpretReply', () => {
         o.kind === 'rejected' ? o.records.map((r) => r.id) : o.ids,
       );
       expect(seen.sort()).toEqual([...ids].sort());
+    }
+    for (const prior of [0, OUTBOX_MAX_REFUSALS]) {
+      const alone = interpretReply([uuid(1)], 413, null, null, prior).flatMap((o) =>
+        o.kind === 'rejected' ? o.records.map((r) => r.id) : o.ids,
+      );
+      expect(alone).toEqual([uuid(1)]);
     }
   });
 });

@@ -1,3 +1,4 @@
+import type { ErrorCode } from './errors';
 import { canonicalJson, type FeedbackReply, type FeedbackRecord } from './feedback';
 
 /**
@@ -82,25 +83,48 @@ export function takeBatch<T extends { record: FeedbackRecord }>(
   return batch;
 }
 
+/**
+ * How long one request may take, reply included, before it is abandoned and retried
+ * later. The sender holds the outbox lock while it waits, so without a limit one hung
+ * connection would stop every later send until the page closed. A full batch is at most
+ * about 5 MiB (photos); at 1 Mbit/s, a poor mobile uplink, that takes some 45 s to upload.
+ */
+export const OUTBOX_SEND_TIMEOUT_MS = 60_000;
+
+/**
+ * A record sent alone and refused as a whole (400, 413, 415) is tried this many times in
+ * all before it is set aside. Such an answer often comes from something in between (a
+ * proxy, a firewall rule, a smaller body limit during a deploy) and is fixed within the
+ * hour: with the backoff doubling from 2 s, twelve tries span half an hour to an hour. A body
+ * the server itself refuses is refused every time, and each try may carry a 256 KB photo
+ * over a metered connection, so it is not sent for days either; the user can still send
+ * it again from the list of set-aside records.
+ */
+export const OUTBOX_MAX_REFUSALS = 12;
+
 export type SendOutcome =
   /** Stored by the server (now or before): the record leaves the outbox. */
   | { kind: 'done'; ids: string[] }
-  /** The server will never take these: kept aside with the reason, not retried. */
-  | { kind: 'rejected'; records: { id: string; code: string }[] }
+  /** The server will not take these: kept aside with the reason, not retried on their own. */
+  | { kind: 'rejected'; records: { id: string; code: string; detail?: string }[] }
   /** Try again later: no network, server trouble, or rate limiting. */
   | { kind: 'retry'; ids: string[]; afterMs: number | null }
   /** The batch as a whole was refused: send these one at a time to find the culprit. */
-  | { kind: 'split'; ids: string[] };
+  | { kind: 'split'; ids: string[] }
+  /** A record sent alone was refused as a whole, fewer than `OUTBOX_MAX_REFUSALS` times. */
+  | { kind: 'refused'; ids: string[] };
 
 /**
  * What one HTTP answer means for the records that were sent. Anything that is not a
  * well-formed answer to this exact batch is treated as "try again" — never as delivered.
+ * `priorRefusals`: how often a record sent alone was already refused as a whole.
  */
 export function interpretReply(
   sentIds: readonly string[],
   status: number,
   body: FeedbackReply | null,
   retryAfter: number | null,
+  priorRefusals = 0,
 ): SendOutcome[] {
   const all = [...sentIds];
   if (status === 429 || status >= 500 || status === 0) {
@@ -123,18 +147,27 @@ export function interpretReply(
     if (retry.length > 0) outcomes.push({ kind: 'retry', ids: retry, afterMs: null });
     return outcomes;
   }
-  // The request itself was refused (400, 413, 415): the same bytes will never pass. One
-  // record is set aside with the code; a larger batch is split so one bad record cannot
-  // sink the rest. Any other answer (a 422 without its results, a 404 from a half-deployed
+  // The request itself was refused (400, 413, 415). A larger batch is split so one bad
+  // record cannot sink the rest; a record alone is tried again a few times, since the
+  // refusal may come from something in between that is fixed later, then set aside with
+  // the code. Any other answer (a 422 without its results, a 404 from a half-deployed
   // server, a 408, a proxy's 403) says nothing about the records: try again.
-  if (REFUSED_AS_A_WHOLE.has(status)) {
+  const refusal = REFUSED_AS_A_WHOLE.get(status);
+  if (refusal !== undefined) {
     if (all.length > 1) return [{ kind: 'split', ids: all }];
-    return [{ kind: 'rejected', records: all.map((id) => ({ id, code: `HTTP_${status}` })) }];
+    if (priorRefusals + 1 < OUTBOX_MAX_REFUSALS) return [{ kind: 'refused', ids: all }];
+    const detail = `HTTP ${status}`;
+    return [{ kind: 'rejected', records: all.map((id) => ({ id, code: refusal, detail })) }];
   }
   return [{ kind: 'retry', ids: all, afterMs: retryAfter }];
 }
 
-const REFUSED_AS_A_WHOLE: ReadonlySet<number> = new Set([400, 413, 415]);
+/** The server's own codes for these answers (`http-errors.ts`), whoever gave them. */
+const REFUSED_AS_A_WHOLE: ReadonlyMap<number, ErrorCode> = new Map([
+  [400, 'VALIDATION_FAILED'],
+  [413, 'PAYLOAD_TOO_LARGE'],
+  [415, 'UNSUPPORTED_MEDIA_TYPE'],
+]);
 
 /** The user's local calendar day: all the time a record carries. */
 export function localDay(date: Date): string {

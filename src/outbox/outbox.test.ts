@@ -8,7 +8,11 @@ import {
   type FeedbackRecord,
   type FeedbackResult,
 } from '../core/feedback';
-import { OUTBOX_MAX_DELAY_MS } from '../core/outbox-policy';
+import {
+  OUTBOX_MAX_DELAY_MS,
+  OUTBOX_MAX_REFUSALS,
+  OUTBOX_SEND_TIMEOUT_MS,
+} from '../core/outbox-policy';
 import type { StoredFeedback } from '../server/feedback-store';
 import {
   buildTestApp,
@@ -16,17 +20,18 @@ import {
   testModel,
   type TestApp,
   type TestModel,
-} from '../server/test-feedback';
+} from '../../test-support/feedback';
 import {
   dueRecords,
   enqueue,
   markSolo,
   OUTBOX_DB_NAME,
   outboxCounts,
-  rejectedRecords,
   removeWaiting,
   reschedule,
+  sendAgain,
   setAside,
+  setAsideRecords,
   type WaitingRecord,
 } from './outbox-db';
 import { flushOutbox } from './sender';
@@ -91,6 +96,7 @@ describe('the outbox database', () => {
         attempts: 0,
         nextAttemptAt: 1_000,
         solo: false,
+        refusals: 0,
       },
       {
         id: uuid(2),
@@ -100,6 +106,7 @@ describe('the outbox database', () => {
         attempts: 0,
         nextAttemptAt: 2_000,
         solo: false,
+        refusals: 0,
       },
     ]);
   });
@@ -151,8 +158,8 @@ describe('the outbox database', () => {
       500,
     );
     expect(await outboxCounts()).toEqual({ waiting: 1, rejected: 1, nextAttemptAt: 0 });
-    expect(await rejectedRecords()).toEqual([
-      { id: uuid(1), record: record(1), code: 'UNKNOWN_LABEL', rejectedAt: 500 },
+    expect(await setAsideRecords()).toEqual([
+      { id: uuid(1), record: record(1), code: 'UNKNOWN_LABEL', detail: null, setAsideAt: 500 },
     ]);
     expect(ids(await dueRecords(1_000))).toEqual([uuid(2)]);
   });
@@ -170,7 +177,7 @@ describe('the outbox database', () => {
     ]);
   });
 
-  it('drops a row damaged in the database, and never sends it', async () => {
+  it('sets aside a row damaged in the database (or from another schema), and never sends it', async () => {
     await enqueue(record(1), null, 0);
     const good = (await rawRows())[0] as WaitingRecord;
     const damaged: unknown[] = [
@@ -197,7 +204,28 @@ describe('the outbox database', () => {
     expect(await flushOutbox(fetchFn)).toEqual({ sent: 1, rejected: 0, retryLater: 0 });
     expect(bodies).toEqual([{ records: [record(1)] }]);
     expect(await rawRows()).toEqual([]);
-    expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 0, nextAttemptAt: null });
+    // Kept, every one, under its key and with the reason.
+    expect(await outboxCounts()).toEqual({
+      waiting: 0,
+      rejected: damaged.length,
+      nextAttemptAt: null,
+    });
+    const kept = await setAsideRecords();
+    expect(kept.map((row) => row.id).sort()).toEqual(
+      damaged.map((row) => (row as { id: string }).id).sort(),
+    );
+    for (const row of kept) {
+      expect(row.code).toBe('VALIDATION_FAILED');
+      expect(row.detail).toMatch(/^stored record: /);
+    }
+    expect(kept.find((row) => row.id === uuid(2))?.detail).toMatch(/record\.day/);
+    // A record that still passes the schema is there to be sent again.
+    expect(kept.find((row) => row.id === uuid(6))?.record).toEqual(record(6));
+    expect(kept.find((row) => row.id === uuid(2))?.record).toBeNull();
+    const again = await rawDb();
+    const stored = (await again.get('rejected', uuid(3))) as { record: unknown };
+    again.close();
+    expect(stored.record).toEqual({ ...record(3), ip: '192.0.2.1' });
   });
 });
 
@@ -318,8 +346,8 @@ describe('flushOutbox against the real server', () => {
     expect(await flushOutbox(fetchFn)).toEqual({ sent: 2, rejected: 1, retryLater: 0 });
     expect(exchanges).toHaveLength(1);
     expect(await storedIds(app)).toEqual(ids(goods));
-    expect(await rejectedRecords()).toEqual([
-      { id: bad.id, record: bad, code: 'UNKNOWN_LABEL', rejectedAt: Date.now() },
+    expect(await setAsideRecords()).toEqual([
+      { id: bad.id, record: bad, code: 'UNKNOWN_LABEL', detail: null, setAsideAt: Date.now() },
     ]);
     expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 1, nextAttemptAt: null });
 
@@ -390,7 +418,7 @@ describe('flushOutbox against the real server', () => {
     await queue(records[0]!, tooBig, records[1]!, records[2]!);
     const { fetchFn, exchanges } = fetchThrough(app.app);
 
-    expect(await flushOutbox(fetchFn)).toEqual({ sent: 3, rejected: 1, retryLater: 0 });
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 3, rejected: 0, retryLater: 1 });
     expect(exchanges.map((e) => [e.status, e.sentIds])).toEqual([
       [413, ids([records[0]!, tooBig, records[1]!, records[2]!])],
       [200, [records[0]!.id]],
@@ -399,8 +427,52 @@ describe('flushOutbox against the real server', () => {
       [200, [records[2]!.id]],
     ]);
     expect(await storedIds(app)).toEqual(ids(records));
-    expect(await rejectedRecords()).toMatchObject([{ id: tooBig.id, code: 'HTTP_413' }]);
+    // The refused one waits for another try, with backoff: a limit in between may be lifted.
+    expect(await outboxCounts()).toMatchObject({ waiting: 1, rejected: 0 });
+
+    // Tried OUTBOX_MAX_REFUSALS times in all, then set aside with the server's code.
+    for (let tries = 1; tries < OUTBOX_MAX_REFUSALS; tries++) {
+      await flushOutbox(fetchFn);
+      expect(exchanges).toHaveLength(5 + tries - 1); // not due yet: nothing sent
+      advance(OUTBOX_MAX_DELAY_MS);
+      await flushOutbox(fetchFn);
+      expect(exchanges).toHaveLength(5 + tries);
+    }
+    expect(exchanges.slice(5).every((e) => e.status === 413)).toBe(true);
+    expect(await setAsideRecords()).toMatchObject([
+      { id: tooBig.id, code: 'PAYLOAD_TOO_LARGE', detail: 'HTTP 413', record: tooBig },
+    ]);
     expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 1, nextAttemptAt: null });
+    advance(OUTBOX_MAX_DELAY_MS * 10);
+    await flushOutbox(fetchFn);
+    expect(exchanges).toHaveLength(4 + OUTBOX_MAX_REFUSALS); // never again on its own
+  });
+
+  it('sends a set-aside record again when asked, and it reaches the server once', async () => {
+    const records = [valid()];
+    const oneRecordBytes = JSON.stringify({ records }).length;
+    let bodyLimitBytes = oneRecordBytes - 1; // a proxy in between with a smaller limit
+    const app = await start();
+    const { fetchFn: throughApp, exchanges } = fetchThrough(app.app);
+    const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) =>
+      String(init?.body).length > bodyLimitBytes
+        ? new Response('too large', { status: 413 })
+        : throughApp(input, init)) as typeof fetch;
+    await queue(records[0]!);
+    for (let tries = 0; tries < OUTBOX_MAX_REFUSALS; tries++) {
+      await flushOutbox(fetchFn);
+      advance(OUTBOX_MAX_DELAY_MS);
+    }
+    expect(await setAsideRecords()).toMatchObject([
+      { id: records[0]!.id, code: 'PAYLOAD_TOO_LARGE' },
+    ]);
+
+    bodyLimitBytes = Number.POSITIVE_INFINITY; // the proxy is fixed
+    expect(await sendAgain(records[0]!.id, Date.now())).toEqual({ ok: true, value: undefined });
+    expect(await outboxCounts()).toMatchObject({ waiting: 1, rejected: 0 });
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 1, rejected: 0, retryLater: 0 });
+    expect(exchanges.map((e) => e.status)).toEqual([200]);
+    expect(await storedIds(app)).toEqual(ids(records));
   });
 
   it('keeps everything when the server is unreachable or failing, and sends it later', async () => {
@@ -423,5 +495,189 @@ describe('flushOutbox against the real server', () => {
     const { fetchFn } = fetchThrough(app.app);
     expect(await flushOutbox(fetchFn)).toEqual({ sent: 2, rejected: 0, retryLater: 0 });
     expect(await storedIds(app)).toEqual(ids(records));
+  });
+});
+
+describe('queueing when the storage fails', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('comes back as a value with a code, and leaves the outbox as it was', async () => {
+    await enqueue(record(1), 'obs-1', 1_000);
+    const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    });
+    const replacement = record(2, { verdict: 'not-an-animal', predicted: null });
+    const full = await enqueue(replacement, 'obs-1', 2_000);
+    expect(full).toMatchObject({ ok: false, error: { code: 'STORAGE_FULL' } });
+    expect(!full.ok && full.error.detail).toMatch(/QuotaExceededError/);
+    // The older verdict is not withdrawn for a replacement that could not be kept.
+    expect(ids(await dueRecords(10_000))).toEqual([uuid(1)]);
+
+    put.mockImplementation(() => {
+      throw new DOMException('Something else.', 'UnknownError');
+    });
+    expect(await enqueue(replacement, 'obs-1', 2_000)).toMatchObject({
+      ok: false,
+      error: { code: 'STORAGE_FAILED' },
+    });
+
+    put.mockRestore();
+    expect(await enqueue(replacement, 'obs-1', 3_000)).toEqual({ ok: true, value: 'queued' });
+    expect(ids(await dueRecords(10_000))).toEqual([uuid(2)]);
+  });
+});
+
+/** A `fetch` whose answers the test gives, one request at a time. */
+function heldFetch() {
+  const requests: {
+    ids: string[];
+    signal: AbortSignal | undefined;
+    answer: (response: Response | Error) => void;
+  }[] = [];
+  let announce: () => void = () => {};
+  const fetchFn = ((_url: unknown, init?: RequestInit) =>
+    new Promise<Response>((resolve, reject) => {
+      requests.push({
+        ids: ids(JSON.parse(String(init?.body)).records),
+        signal: init?.signal ?? undefined,
+        answer: (response) => (response instanceof Error ? reject(response) : resolve(response)),
+      });
+      announce();
+    })) as typeof fetch;
+  /** Resolves once `count` requests were made. */
+  const made = (count: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (requests.length >= count) resolve();
+      };
+      announce = check;
+      check();
+    });
+  return { fetchFn, requests, made };
+}
+
+const accepted = (...sent: string[]) =>
+  Response.json({ results: sent.map((id) => ({ id, status: 'accepted' })) });
+
+describe('the sender and the outbox lock', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('gives up on a request that never ends, so the lock is released and later sends go', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    await enqueue(record(1), null, 0);
+    const hung = heldFetch();
+    const first = flushOutbox(hung.fetchFn);
+    await hung.made(1);
+    // A second run waits for the lock the hung one holds.
+    let secondDone = false;
+    const second = flushOutbox(hung.fetchFn).then((summary) => {
+      secondDone = true;
+      return summary;
+    });
+
+    await vi.advanceTimersByTimeAsync(OUTBOX_SEND_TIMEOUT_MS - 1);
+    expect(secondDone).toBe(false);
+    expect(hung.requests[0]!.signal?.aborted).toBe(false);
+
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await first).toEqual({ sent: 0, rejected: 0, retryLater: 1 });
+    expect(hung.requests[0]!.signal?.aborted).toBe(true);
+    // The record was rescheduled, not lost; the second run found nothing due and ended.
+    expect(await second).toEqual({ sent: 0, rejected: 0, retryLater: 0 });
+    expect(secondDone).toBe(true);
+    expect(await outboxCounts()).toMatchObject({ waiting: 1 });
+
+    // And the next send goes through.
+    const working = heldFetch();
+    const third = flushOutbox(working.fetchFn, { ignoreSchedule: true });
+    await working.made(1);
+    working.requests[0]!.answer(accepted(uuid(1)));
+    expect(await third).toEqual({ sent: 1, rejected: 0, retryLater: 0 });
+  });
+
+  it('withdraws a verdict only when it is not on the wire: its replacement waits for the send', async () => {
+    await enqueue(record(1), 'obs-1', 0);
+    const held = heldFetch();
+    const sending = flushOutbox(held.fetchFn);
+    await held.made(1);
+    expect(held.requests[0]!.ids).toEqual([uuid(1)]);
+
+    // The user changes their mind while record 1 is on the wire.
+    let replaced = false;
+    const replacement = record(2, { verdict: 'not-an-animal', predicted: null });
+    const replacing = enqueue(replacement, 'obs-1', 1).then((result) => {
+      replaced = true;
+      return result;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(replaced).toBe(false);
+
+    // The request fails: record 1 never reached the server, so it is withdrawn.
+    held.requests[0]!.answer(new TypeError('Failed to fetch'));
+    expect(await sending).toEqual({ sent: 0, rejected: 0, retryLater: 1 });
+    expect(await replacing).toEqual({ ok: true, value: 'queued' });
+
+    const later = heldFetch();
+    const next = flushOutbox(later.fetchFn, { ignoreSchedule: true });
+    await later.made(1);
+    later.requests[0]!.answer(accepted(uuid(2)));
+    expect(await next).toEqual({ sent: 1, rejected: 0, retryLater: 0 });
+    expect(later.requests.map((r) => r.ids)).toEqual([[uuid(2)]]);
+    expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 0, nextAttemptAt: null });
+  });
+
+  it('of a verdict delivered while being replaced and its replacement, only one is sent', async () => {
+    await enqueue(record(1), 'obs-1', 0);
+    const held = heldFetch();
+    const sending = flushOutbox(held.fetchFn);
+    await held.made(1);
+    const replacement = record(2, { verdict: 'not-an-animal', predicted: null });
+    const replacing = enqueue(replacement, 'obs-1', 1);
+
+    // Record 1 reaches the server before the replacement could withdraw it.
+    held.requests[0]!.answer(accepted(uuid(1)));
+    expect(await sending).toEqual({ sent: 1, rejected: 0, retryLater: 0 });
+    expect(await replacing).toEqual({ ok: true, value: 'held-back' });
+
+    // The replacement is kept, with the reason, and not sent on its own.
+    const later = heldFetch();
+    expect(await flushOutbox(later.fetchFn, { ignoreSchedule: true })).toEqual({
+      sent: 0,
+      rejected: 0,
+      retryLater: 0,
+    });
+    expect(later.requests).toEqual([]);
+    expect(await setAsideRecords()).toMatchObject([
+      { id: uuid(2), code: 'ALREADY_SENT', record: replacement },
+    ]);
+
+    // The user may still send it.
+    expect(await sendAgain(uuid(2), 2)).toEqual({ ok: true, value: undefined });
+    const asked = flushOutbox(later.fetchFn);
+    await later.made(1);
+    later.requests[0]!.answer(accepted(uuid(2)));
+    expect(await asked).toEqual({ sent: 1, rejected: 0, retryLater: 0 });
+  });
+
+  it('a newer verdict on an observation withdraws its set-aside one', async () => {
+    await enqueue(record(1), 'obs-1', 0);
+    await setAside([{ id: uuid(1), code: 'UNKNOWN_LABEL' }], 1);
+    expect(ids(await setAsideRecords())).toEqual([uuid(1)]);
+    expect(await enqueue(record(2), 'obs-1', 2)).toEqual({ ok: true, value: 'queued' });
+    expect(await setAsideRecords()).toEqual([]);
+    expect(ids(await dueRecords(10))).toEqual([uuid(2)]);
+  });
+
+  it('keeps a set-aside record that fails the schema aside when sent again', async () => {
+    await enqueue(record(1), null, 0);
+    const raw = await rawDb();
+    await raw.put('waiting', { ...(await raw.get('waiting', uuid(1))), record: { id: uuid(1) } });
+    raw.close();
+    await dueRecords(10);
+    const result = await sendAgain(uuid(1), 20);
+    expect(result).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    expect(await outboxCounts()).toMatchObject({ waiting: 0, rejected: 1 });
   });
 });

@@ -5,13 +5,28 @@ import {
   feedbackReplySchema,
   type FeedbackReply,
 } from '../core/feedback';
-import { interpretReply, retryAfterMs, retryDelayMs, takeBatch } from '../core/outbox-policy';
-import { dueRecords, markSolo, removeWaiting, reschedule, setAside } from './outbox-db';
+import {
+  interpretReply,
+  OUTBOX_SEND_TIMEOUT_MS,
+  retryAfterMs,
+  retryDelayMs,
+  takeBatch,
+} from '../core/outbox-policy';
+import {
+  dueRecords,
+  markSolo,
+  removeWaiting,
+  reschedule,
+  setAside,
+  type WaitingRecord,
+} from './outbox-db';
+import { withOutboxLock } from './outbox-lock';
 
 /**
  * Sends what the outbox holds, in batches, until it is empty or the server or the
- * network says "later". Runs in the page and in the service worker; a Web Lock makes
- * sure only one of them sends at a time, so a record is never in two requests at once.
+ * network says "later". Runs in the page and in the service worker. Each batch is sent
+ * under the outbox lock (`outbox-lock.ts`), from reading the due records to recording the
+ * answer, so a record is never in two requests at once, nor withdrawn while on the wire.
  */
 export const OUTBOX_CHANNEL = 'fieldid-outbox';
 export const SYNC_TAG = 'fieldid-feedback';
@@ -24,14 +39,6 @@ export interface FlushSummary {
   retryLater: number;
 }
 
-async function withLock<T>(work: () => Promise<T>): Promise<T> {
-  const locks = (
-    globalThis.navigator as
-      { locks?: { request<R>(name: string, callback: () => Promise<R>): Promise<R> } } | undefined
-  )?.locks;
-  return locks ? locks.request('fieldid-outbox', work) : work();
-}
-
 function announce() {
   if (typeof BroadcastChannel === 'undefined') return;
   const channel = new BroadcastChannel(OUTBOX_CHANNEL);
@@ -39,72 +46,133 @@ function announce() {
   channel.close();
 }
 
+interface Answer {
+  status: number;
+  body: FeedbackReply | null;
+  retryAfter: number | null;
+}
+
+/** Status 0 means "no answer": offline, unreachable, or not answered in time. */
+const NO_ANSWER: Answer = { status: 0, body: null, retryAfter: null };
+
+/**
+ * One request, abandoned after `OUTBOX_SEND_TIMEOUT_MS`. The timer settles the wait even
+ * when the connection ignores the abort, so the lock is always given back.
+ */
+async function post(fetchFn: typeof fetch, batch: readonly WaitingRecord[]): Promise<Answer> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<Answer>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new DOMException('The feedback request timed out.', 'TimeoutError'));
+      resolve(NO_ANSWER);
+    }, OUTBOX_SEND_TIMEOUT_MS);
+  });
+  const exchange = async (): Promise<Answer> => {
+    const response = await fetchFn(FEEDBACK_API_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ records: batch.map((b) => b.record) }),
+      signal: controller.signal,
+    });
+    const { status } = response;
+    const retryAfter = retryAfterMs(response.headers.get('retry-after'), Date.now());
+    let body: FeedbackReply | null = null;
+    if (status === 200 || status === 422) {
+      const parsed = feedbackReplySchema.safeParse(await response.json().catch(() => null));
+      body = parsed.success ? parsed.data : null;
+    }
+    return { status, body, retryAfter };
+  };
+  try {
+    return await Promise.race([exchange().catch(() => NO_ANSWER), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function nextBatch(due: readonly WaitingRecord[]): WaitingRecord[] {
+  return due[0]!.solo
+    ? due.slice(0, 1)
+    : takeBatch(
+        due.filter((r) => !r.solo),
+        MAX_BATCH_RECORDS,
+        BATCH_BYTES,
+      );
+}
+
+type BatchResult = { kind: 'empty' } | { kind: 'sent'; stop: boolean };
+
+interface FlushRun {
+  fetchFn: typeof fetch;
+  ignoreSchedule: boolean;
+  summary: FlushSummary;
+  /** Rescheduled in this run: not sent again in it, even when the schedule is ignored. */
+  deferred: Set<string>;
+}
+
+async function sendOneBatch(run: FlushRun): Promise<BatchResult> {
+  const { summary } = run;
+  const due = (await dueRecords(run.ignoreSchedule ? Number.POSITIVE_INFINITY : Date.now())).filter(
+    (row) => !run.deferred.has(row.id),
+  );
+  if (due.length === 0) return { kind: 'empty' };
+  const batch = nextBatch(due);
+  const ids = batch.map((b) => b.id);
+  const { status, body, retryAfter } = await post(run.fetchFn, batch);
+
+  let stop = false;
+  const refusals = batch.length === 1 ? batch[0]!.refusals : 0;
+  for (const outcome of interpretReply(ids, status, body, retryAfter, refusals)) {
+    if (outcome.kind === 'done') {
+      await removeWaiting(outcome.ids);
+      summary.sent += outcome.ids.length;
+    } else if (outcome.kind === 'rejected') {
+      await setAside(outcome.records, Date.now());
+      summary.rejected += outcome.records.length;
+    } else if (outcome.kind === 'split') {
+      await markSolo(outcome.ids);
+    } else if (outcome.kind === 'refused') {
+      // Only this record waits: the others go on now.
+      const delayFor = (attempts: number) => retryDelayMs(attempts, null, Math.random());
+      await reschedule(outcome.ids, delayFor, Date.now(), { refused: true });
+      for (const id of outcome.ids) run.deferred.add(id);
+      summary.retryLater += outcome.ids.length;
+    } else {
+      const afterMs = outcome.afterMs;
+      await reschedule(
+        outcome.ids,
+        (attempts) => retryDelayMs(attempts, afterMs, Math.random()),
+        Date.now(),
+      );
+      summary.retryLater += outcome.ids.length;
+      stop = true;
+    }
+  }
+  return { kind: 'sent', stop };
+}
+
 /**
  * `ignoreSchedule`: the network just came back (the `online` event, Background Sync), so
  * records waiting out a backoff for lack of network go now; a server's Retry-After still
  * stops the loop as soon as it is answered again.
  */
-export function flushOutbox(
+export async function flushOutbox(
   fetchFn: typeof fetch = fetch,
   options: { ignoreSchedule?: boolean } = {},
 ): Promise<FlushSummary> {
-  return withLock(async () => {
-    const summary: FlushSummary = { sent: 0, rejected: 0, retryLater: 0 };
-    for (;;) {
-      const due = await dueRecords(options.ignoreSchedule ? Number.POSITIVE_INFINITY : Date.now());
-      if (due.length === 0) break;
-      const batch = due[0]!.solo
-        ? due.slice(0, 1)
-        : takeBatch(
-            due.filter((r) => !r.solo),
-            MAX_BATCH_RECORDS,
-            BATCH_BYTES,
-          );
-      const ids = batch.map((b) => b.id);
-
-      let status = 0;
-      let body: FeedbackReply | null = null;
-      let retryAfter: number | null = null;
-      try {
-        const response = await fetchFn(FEEDBACK_API_PATH, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ records: batch.map((b) => b.record) }),
-        });
-        status = response.status;
-        retryAfter = retryAfterMs(response.headers.get('retry-after'), Date.now());
-        if (status === 200 || status === 422) {
-          const parsed = feedbackReplySchema.safeParse(await response.json().catch(() => null));
-          body = parsed.success ? parsed.data : null;
-        }
-      } catch {
-        // Offline or the server is unreachable: status stays 0, which means "retry later".
-      }
-
-      let stop = false;
-      for (const outcome of interpretReply(ids, status, body, retryAfter)) {
-        if (outcome.kind === 'done') {
-          await removeWaiting(outcome.ids);
-          summary.sent += outcome.ids.length;
-        } else if (outcome.kind === 'rejected') {
-          await setAside(outcome.records, Date.now());
-          summary.rejected += outcome.records.length;
-        } else if (outcome.kind === 'split') {
-          await markSolo(outcome.ids);
-        } else {
-          const afterMs = outcome.afterMs;
-          await reschedule(
-            outcome.ids,
-            (attempts) => retryDelayMs(attempts, afterMs, Math.random()),
-            Date.now(),
-          );
-          summary.retryLater += outcome.ids.length;
-          stop = true;
-        }
-      }
-      announce();
-      if (stop) break;
-    }
-    return summary;
-  });
+  const run: FlushRun = {
+    fetchFn,
+    ignoreSchedule: options.ignoreSchedule ?? false,
+    summary: { sent: 0, rejected: 0, retryLater: 0 },
+    deferred: new Set(),
+  };
+  for (;;) {
+    // The lock is taken per batch, so a replacement waits for one request at most.
+    const result = await withOutboxLock(() => sendOneBatch(run));
+    if (result.kind === 'empty') break;
+    announce();
+    if (result.stop) break;
+  }
+  return run.summary;
 }

@@ -1,45 +1,58 @@
 import type { Answer } from '../../core/answer';
-import { fail, ok, type Result } from '../../core/errors';
-import { feedbackRecordSchema, MAX_TOP, type FeedbackRecordInput } from '../../core/feedback';
+import { appError, type AppError } from '../../core/errors';
 import { newUuid, type Verdict } from '../../core/history-policy';
+import type { ModelRef } from '../../core/model-ref';
 import { localDay } from '../../core/outbox-policy';
-import { enqueue, outboxCounts } from '../../outbox/outbox-db';
+import { buildVerdictRecord, stampVerdict, type VerdictChoice } from '../../core/verdict-record';
+import { enqueue, outboxSnapshot, sendAgain } from '../../outbox/outbox-db';
 import { flushOutbox, OUTBOX_CHANNEL, SYNC_TAG } from '../../outbox/sender';
+import { setObservationVerdict } from '../history/history-store';
 import { flushRecording } from '../history/recording';
-import { setObservationVerdict } from '../stores/history-store';
-import { useFeedbackStore } from '../stores/feedback-store';
+import {
+  notQueuedVerdict,
+  outboxRead,
+  sendAgainFailed,
+  verdictNotQueued,
+  verdictQueued,
+  type NotQueuedVerdict,
+} from './feedback-store';
 import { shareablePhoto } from './photo-share';
 
 /**
  * A verdict becomes an anonymous feedback record in the outbox, and the outbox is sent
  * whenever there is a network: at start, on the `online` event, right after a verdict,
  * at the next scheduled retry, and through Background Sync where the browser has it.
+ * These are the feedback feature's actions; the state they change is in feedback-store.
  */
 
-export type VerdictChoice =
-  | { kind: 'correct' }
-  | { kind: 'corrected'; label: string }
-  | { kind: 'not-an-animal' }
-  | { kind: 'unknown-species'; freeTextName: string | null };
+export type { VerdictChoice };
 
 export interface VerdictInput {
   observationId: string | null;
-  /** "id@version" of the model that gave the answer. */
-  model: string;
+  /** The model that gave the answer. */
+  model: ModelRef;
   answer: Answer;
   choice: VerdictChoice;
   /** The original photo, only when the user opted in to sharing it. */
   photo: Blob | null;
 }
 
+export type VerdictSubmission =
+  /** In the outbox; `notices` are what the user should know about it. */
+  | { kind: 'queued'; verdict: Verdict; notices: AppError[] }
+  /** The outbox could not keep it: `retryQueueing(recordId)` tries again. */
+  | { kind: 'not-queued'; recordId: string; error: AppError }
+  /** Not a record the server would take: nothing to retry. */
+  | { kind: 'invalid'; error: AppError };
+
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-export async function refreshOutboxCounts(): Promise<void> {
-  const counts = await outboxCounts();
-  useFeedbackStore.setState(counts);
+export async function refreshOutbox(): Promise<void> {
+  const snapshot = await outboxSnapshot();
+  outboxRead(snapshot);
   clearTimeout(retryTimer);
-  if (counts.waiting > 0 && counts.nextAttemptAt !== null) {
-    const delay = Math.max(0, counts.nextAttemptAt - Date.now());
+  if (snapshot.waiting > 0 && snapshot.nextAttemptAt !== null) {
+    const delay = Math.max(0, snapshot.nextAttemptAt - Date.now());
     retryTimer = setTimeout(() => void sendNow(), delay + 50);
   }
 }
@@ -47,7 +60,7 @@ export async function refreshOutboxCounts(): Promise<void> {
 export async function sendNow(options: { ignoreSchedule?: boolean } = {}): Promise<void> {
   if (!navigator.onLine) return;
   await flushOutbox(fetch, options);
-  await refreshOutboxCounts();
+  await refreshOutbox();
 }
 
 async function askForBackgroundSync(): Promise<void> {
@@ -57,65 +70,77 @@ async function askForBackgroundSync(): Promise<void> {
   await sync?.register(SYNC_TAG).catch(() => {});
 }
 
+function sendSoon(): void {
+  if (navigator.onLine) void sendNow();
+  else void askForBackgroundSync();
+}
+
 export function startFeedback(): void {
-  void refreshOutboxCounts().then(() => sendNow({ ignoreSchedule: true }));
+  void refreshOutbox().then(() => sendNow({ ignoreSchedule: true }));
   window.addEventListener('online', () => void sendNow({ ignoreSchedule: true }));
   if (typeof BroadcastChannel !== 'undefined') {
     // The service worker sent something (Background Sync): show the new count.
-    new BroadcastChannel(OUTBOX_CHANNEL).onmessage = () => void refreshOutboxCounts();
+    new BroadcastChannel(OUTBOX_CHANNEL).onmessage = () => void refreshOutbox();
   }
 }
 
-function toVerdict(choice: VerdictChoice, decidedAt: number): Verdict {
-  switch (choice.kind) {
-    case 'correct':
-      return { kind: 'correct', decidedAt };
-    case 'corrected':
-      return { kind: 'corrected', correctedLabel: choice.label, decidedAt };
-    case 'not-an-animal':
-      return { kind: 'not-an-animal', decidedAt };
-    case 'unknown-species':
-      return { kind: 'unknown-species', freeTextName: choice.freeTextName, decidedAt };
-  }
+/** The photo as base64, or why it cannot go: the correction is then sent without it. */
+async function photoToShare(
+  photo: Blob | null,
+): Promise<{ photo: string | null; notices: AppError[] }> {
+  if (photo === null) return { photo: null, notices: [] };
+  const shared = await shareablePhoto(photo);
+  if (shared.ok) return { photo: shared.value, notices: [] };
+  return {
+    photo: null,
+    notices: [appError('PHOTO_NOT_SHARED', shared.error.detail ?? shared.error.message)],
+  };
 }
 
-export async function submitVerdict(input: VerdictInput): Promise<Result<Verdict>> {
-  const at = input.model.lastIndexOf('@');
-  const predicted = input.answer.kind === 'animal' ? (input.answer.top[0]?.label ?? null) : null;
-  // Picking the species that was predicted is a confirmation, whatever button led there.
-  const choice: VerdictChoice =
-    input.choice.kind === 'corrected' && input.choice.label === predicted
-      ? { kind: 'correct' }
-      : input.choice;
-  const photo = input.photo ? await shareablePhoto(input.photo) : null;
-  const draft: FeedbackRecordInput = {
-    id: newUuid(),
-    model: { id: input.model.slice(0, at), version: input.model.slice(at + 1) },
-    predicted,
-    verdict: choice.kind,
-    day: localDay(new Date()),
-    top: input.answer.top
-      .slice(0, MAX_TOP)
-      .map(({ label, probability }) => ({ label, probability })),
-    appVersion: __APP_VERSION__,
-    ...(choice.kind === 'corrected' ? { correctedLabel: choice.label } : {}),
-    ...(choice.kind === 'unknown-species' && choice.freeTextName
-      ? { freeTextName: choice.freeTextName }
-      : {}),
-    ...(photo ? { photo } : {}),
-  } as FeedbackRecordInput;
-  const parsed = feedbackRecordSchema.safeParse(draft);
-  if (!parsed.success) return fail('VALIDATION_FAILED', parsed.error.issues[0]?.message);
-
-  const now = Date.now();
-  await enqueue(parsed.data, input.observationId, now);
-  const verdict = toVerdict(choice, now);
-  if (input.observationId !== null) {
+async function queue(pending: Omit<NotQueuedVerdict, 'error'>): Promise<VerdictSubmission> {
+  const queued = await enqueue(pending.record, pending.observationId, Date.now());
+  if (!queued.ok) {
+    verdictNotQueued({ ...pending, error: queued.error });
+    return { kind: 'not-queued', recordId: pending.recordId, error: queued.error };
+  }
+  verdictQueued(pending.recordId);
+  const notices =
+    queued.value === 'held-back' ? [...pending.notices, appError('ALREADY_SENT')] : pending.notices;
+  if (pending.observationId !== null) {
     await flushRecording();
-    await setObservationVerdict(input.observationId, verdict);
+    await setObservationVerdict(pending.observationId, pending.verdict);
   }
-  await refreshOutboxCounts();
-  if (navigator.onLine) void sendNow();
-  else void askForBackgroundSync();
-  return ok(verdict);
+  await refreshOutbox();
+  sendSoon();
+  return { kind: 'queued', verdict: pending.verdict, notices };
+}
+
+export async function submitVerdict(input: VerdictInput): Promise<VerdictSubmission> {
+  const { photo, notices } = await photoToShare(input.photo);
+  const built = buildVerdictRecord(
+    { model: input.model, answer: input.answer, choice: input.choice },
+    { id: newUuid(), day: localDay(new Date()), appVersion: __APP_VERSION__, photo },
+  );
+  if (!built.ok) return { kind: 'invalid', error: built.error };
+  return queue({
+    recordId: built.value.record.id,
+    observationId: input.observationId,
+    record: built.value.record,
+    verdict: stampVerdict(built.value.choice, Date.now()),
+    notices,
+  });
+}
+
+/** "Retry" on a verdict the outbox could not keep: the same record, so never sent twice. */
+export async function retryQueueing(recordId: string): Promise<VerdictSubmission | null> {
+  const pending = notQueuedVerdict(recordId);
+  return pending === null ? null : queue(pending);
+}
+
+/** "Send again" on a set-aside record. */
+export async function sendSetAsideAgain(id: string): Promise<void> {
+  const moved = await sendAgain(id, Date.now());
+  if (!moved.ok) sendAgainFailed(id, moved.error);
+  await refreshOutbox();
+  if (moved.ok) sendSoon();
 }

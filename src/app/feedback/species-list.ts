@@ -1,7 +1,8 @@
 import { animalIndexMask } from '../../core/answer';
 import { parseLabels, type Label } from '../../core/labels';
-import { fileUrl, modelRef, type ModelEntry } from '../../core/model-manifest';
-import { loadedLabels } from '../services/inference';
+import { fileUrl, type ModelEntry } from '../../core/model-manifest';
+import { formatModelRef } from '../../core/model-ref';
+import { loadedLabels } from '../inference/inference';
 
 /**
  * The species a user may pick when correcting: the model's labels (from the worker that
@@ -18,13 +19,13 @@ async function fetchLabels(entry: ModelEntry): Promise<Label[]> {
 }
 
 export function speciesFor(entry: ModelEntry): Promise<Label[]> {
-  const key = modelRef(entry);
+  const key = formatModelRef(entry);
   let list = loaded.get(key);
   if (list === undefined) {
     list = (async () => {
       const isAnimal = animalIndexMask(entry.labels);
       // The worker already holds the running model's labels: no network needed, even offline.
-      const all = (await loadedLabels(key)) ?? (await fetchLabels(entry));
+      const all = (await loadedLabels(entry)) ?? (await fetchLabels(entry));
       return all.filter((label) => isAnimal[label.index] === 1);
     })();
     list.catch(() => loaded.delete(key)); // a failed load is tried again next time
