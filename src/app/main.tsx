@@ -1,10 +1,10 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
-import { startModel } from './services/inference';
 import { startFeedback } from './feedback/feedback-service';
-import { startPwa } from './services/pwa';
-import { takeSharedPhotos } from './services/shared-photos';
+import { startModel } from './inference/inference';
+import { takeSharedPhotos } from './input/shared-photos';
+import { startPwa } from './pwa/pwa';
+import { App } from './shell/App';
 import './styles.css';
 
 createRoot(document.getElementById('root')!).render(

@@ -4,36 +4,17 @@ import {
   findModelFile,
   isComplete,
   modelCacheName,
+  newestStoredVersion,
+  newestStoredVersions,
+  parseCompletedAt,
   parseModelCacheName,
   parseModelFilePath,
   staleModelCaches,
 } from './cache-policy';
-import type { ModelEntry, ModelManifest } from './model-manifest';
+import { fakeManifest, fakeModelEntry } from './model-manifest.fixtures';
 
-function entry(id: string, version: string): ModelEntry {
-  return {
-    id,
-    version,
-    name: id,
-    description: '',
-    baseUrl: `/models/${id}/${version}/`,
-    modelFile: 'model.json',
-    labelsFile: 'labels.txt',
-    files: [
-      { path: 'model.json', bytes: 10, sha256: 'a'.repeat(64) },
-      { path: 'group1-shard1of1.bin', bytes: 20, sha256: 'b'.repeat(64) },
-      { path: 'labels.txt', bytes: 5, sha256: 'c'.repeat(64) },
-    ],
-    totalBytes: 35,
-    input: { name: 'input', size: 224, channels: 3, range: [-1, 1] },
-    output: { classes: 3, isProbability: true },
-    labels: { format: 'plain', count: 3, backgroundIndex: null, animalRanges: null },
-  };
-}
-
-function manifest(...models: ModelEntry[]): ModelManifest {
-  return { schemaVersion: 1, generatedAt: '', defaultModel: models[0]!.id, models };
-}
+const entry = fakeModelEntry;
+const manifest = fakeManifest;
 
 const ALL_FILES = ['model.json', 'group1-shard1of1.bin', 'labels.txt'];
 
@@ -126,5 +107,51 @@ describe('which caches go', () => {
     expect(stale).toEqual([modelCacheName('gone', '7')]);
     expect(stale).not.toContain('workbox-precache-v2-http://localhost/');
     expect(stale).not.toContain(modelCacheName('b', '1'));
+  });
+});
+
+describe('the offline fallback', () => {
+  const at = (id: string, version: string, completedAt: number | null) => ({
+    entry: entry(id, version),
+    completedAt,
+  });
+
+  it('takes the version completed last, not the first one the caches list', () => {
+    // Cache keys come back in an order of their own: here the older version first.
+    const stored = [
+      at('birds', 'old', 1_000),
+      at('birds', 'new', 2_000),
+      at('birds', 'mid', 1_500),
+    ];
+    expect(newestStoredVersion(stored, 'birds')?.version).toBe('new');
+  });
+
+  it('ranks a version without a completion time below any with one', () => {
+    const stored = [at('birds', 'unknown', null), at('birds', 'timed', 5)];
+    expect(newestStoredVersion(stored, 'birds')?.version).toBe('timed');
+    expect(
+      newestStoredVersion([at('birds', 'a', null), at('birds', 'b', null)], 'birds')?.version,
+    ).toBe('a');
+  });
+
+  it('only looks at the model asked for, and says when none is stored', () => {
+    const stored = [at('insects', 'x', 9_000), at('birds', 'y', 1)];
+    expect(newestStoredVersion(stored, 'birds')?.version).toBe('y');
+    expect(newestStoredVersion(stored, 'fish')).toBeNull();
+  });
+
+  it('lists one version per model, the most recently completed model first', () => {
+    const stored = [at('birds', '1', 10), at('insects', '1', 30), at('birds', '2', 20)];
+    expect(newestStoredVersions(stored).map((e) => `${e.id}@${e.version}`)).toEqual([
+      'insects@1',
+      'birds@2',
+    ]);
+  });
+
+  it('reads the completion time back only when it is a plain number', () => {
+    expect(parseCompletedAt('1750000000000')).toBe(1_750_000_000_000);
+    for (const bad of [null, '', 'soon', '-1', '1e3', '12.5']) {
+      expect(parseCompletedAt(bad), String(bad)).toBeNull();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { ModelEntry, ModelManifest } from './model-manifest';
+import type { ModelRef } from './model-ref';
 
 /**
  * Naming and housekeeping rules for the model caches, shared by the service worker (which
@@ -26,7 +27,8 @@ export function modelCacheName(id: string, version: string): string {
   return `${MODEL_CACHE_PREFIX}${id}@${version}`;
 }
 
-export function parseModelCacheName(name: string): { id: string; version: string } | null {
+/** A cache name is a string by nature: this is the one place that reads a ModelRef out of one. */
+export function parseModelCacheName(name: string): ModelRef | null {
   if (!name.startsWith(MODEL_CACHE_PREFIX)) return null;
   const ref = name.slice(MODEL_CACHE_PREFIX.length);
   const at = ref.lastIndexOf('@');
@@ -75,7 +77,7 @@ export function staleModelCaches(
 ): string[] {
   const parsed = cacheNames
     .map((name) => ({ name, ref: parseModelCacheName(name) }))
-    .filter((c): c is { name: string; ref: { id: string; version: string } } => c.ref !== null);
+    .filter((c): c is { name: string; ref: ModelRef } => c.ref !== null);
   const listed = new Map(manifest.models.map((m) => [m.id, m.version]));
   return parsed
     .filter(({ ref }) => {
@@ -85,4 +87,48 @@ export function staleModelCaches(
       return completeCaches.has(modelCacheName(ref.id, current));
     })
     .map(({ name }) => name);
+}
+
+// ---- The offline fallback ---------------------------------------------------------------
+
+/**
+ * Set on a version's stored entry once every file of the version is in its cache: epoch
+ * ms. Offline the manifest's order is gone, so this is what "newest" means then: the
+ * version that became complete last, which is the one the manifest named most recently.
+ */
+export const COMPLETED_AT_HEADER = 'x-fieldid-completed-at';
+
+export function parseCompletedAt(value: string | null): number | null {
+  if (value === null || !/^\d{1,16}$/.test(value)) return null;
+  return Number(value);
+}
+
+/** A complete version found in the caches, as the page reads it back. */
+export interface StoredVersion {
+  entry: ModelEntry;
+  /** Null for a version stored before completion times were recorded. */
+  completedAt: number | null;
+}
+
+/**
+ * The newest complete version of each model, the most recently completed model first.
+ * A version without a completion time counts as older than any with one; between two
+ * such versions the order they were found in decides, as it did before times were kept.
+ */
+export function newestStoredVersions(stored: readonly StoredVersion[]): ModelEntry[] {
+  const rank = (v: StoredVersion) => v.completedAt ?? Number.NEGATIVE_INFINITY;
+  const newest = new Map<string, StoredVersion>();
+  for (const version of stored) {
+    const known = newest.get(version.entry.id);
+    if (known === undefined || rank(version) > rank(known)) newest.set(version.entry.id, version);
+  }
+  return [...newest.values()].sort((a, b) => rank(b) - rank(a)).map((v) => v.entry);
+}
+
+/** The version of model `id` to run offline when the listed one is not stored, if any. */
+export function newestStoredVersion(
+  stored: readonly StoredVersion[],
+  id: string,
+): ModelEntry | null {
+  return newestStoredVersions(stored.filter((v) => v.entry.id === id))[0] ?? null;
 }

@@ -4,7 +4,7 @@ import type { ObservationRecord } from './history-policy';
 import { toCsv, toJson } from './results-export';
 
 const fox: ObservationRecord = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   id: '00000000-0000-4000-8000-000000000001',
   createdAt: Date.UTC(2026, 5, 1, 12, 30),
   fileName: '=cmd|fox.jpg',
@@ -13,7 +13,7 @@ const fox: ObservationRecord = {
     { label: 'kit fox', name: 'kit fox', scientificName: null, probability: 0.05 },
   ],
   answerKind: 'animal',
-  model: 'imagenet-mobilenet-v2@1.0.0',
+  model: { id: 'imagenet-mobilenet-v2', version: '1.0.0' },
   backend: 'wasm',
   verdict: { kind: 'corrected', correctedLabel: 'grey fox', decidedAt: 1 },
   location: { lat: 51.5, lon: -0.1 },

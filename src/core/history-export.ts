@@ -3,6 +3,7 @@ import {
   type ObservationRecord,
   type StoredPrediction,
 } from './history-policy';
+import { formatModelRef } from './model-ref';
 import { fixed, type CsvColumn } from './results-export';
 
 /**
@@ -36,7 +37,7 @@ export const observationColumns: readonly CsvColumn<ObservationRecord>[] = [
   { header: 'probability', value: (row) => fixed(row.top[0]?.probability, 4) },
   // The runners-up, one pair of columns per rank a record can hold.
   ...Array.from({ length: MAX_STORED_PREDICTIONS - 1 }, (_, i) => i + 2).flatMap(candidate),
-  { header: 'model', value: (row) => row.model },
+  { header: 'model', value: (row) => (row.model ? formatModelRef(row.model) : null) },
   { header: 'backend', value: (row) => row.backend },
   { header: 'verdict', value: (row) => row.verdict?.kind },
   {

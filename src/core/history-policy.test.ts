@@ -58,7 +58,7 @@ function record(overrides: Partial<ObservationRecord> = {}): ObservationRecord {
       createdAt: 1_700_000_000_000,
       fileName: 'fox.jpg',
       answer,
-      model: 'imagenet-mobilenet-v2@1.0.0',
+      model: { id: 'imagenet-mobilenet-v2', version: '1.0.0' },
       backend: 'wasm',
       location: null,
     }),
@@ -243,7 +243,7 @@ describe('createObservation', () => {
       createdAt: 1,
       fileName: 'x'.repeat(2000),
       answer: many,
-      model: 'm@1',
+      model: { id: 'm', version: '1' },
       backend: 'cpu',
       location: { lat: 51.50735, lon: -0.12776 },
     });
@@ -299,17 +299,34 @@ describe('restoreObservation', () => {
       answerKind: 'animal',
     };
     expect(restoreObservation(old)).toEqual({
-      schemaVersion: 1,
+      schemaVersion: 2,
       id: 'legacy-1',
       createdAt: 1_600_000_000_000,
       fileName: 'old.jpg',
       top: [{ label: 'tench', name: 'tench', scientificName: null, probability: 0.7 }],
       answerKind: 'animal',
-      model: '',
+      model: null,
       backend: '',
       verdict: null,
       location: null,
     });
+  });
+
+  it('reads the model of a version 1 row, stored as "id@version", into its two parts', () => {
+    const v1 = { ...record(), schemaVersion: 1, model: 'inat-birds-mobilenet-v2@3f9a.1' };
+    const restored = restoreObservation(v1);
+    expect(restored).toEqual({
+      ...record(),
+      model: { id: 'inat-birds-mobilenet-v2', version: '3f9a.1' },
+    });
+    expect(observationSchema.safeParse(restored).success).toBe(true);
+  });
+
+  it('keeps no model for a version 1 row whose model text has no version', () => {
+    for (const model of ['', 'no-version', '@1', 'id@']) {
+      const v1 = { ...record(), schemaVersion: 1, model };
+      expect(restoreObservation(v1)!.model, model).toBeNull();
+    }
   });
 
   it('repairs damaged fields without crashing', () => {
@@ -325,13 +342,13 @@ describe('restoreObservation', () => {
       location: { lat: 'north', lon: 3 },
     });
     expect(restored).toEqual({
-      schemaVersion: 1,
+      schemaVersion: 2,
       id: ID(1),
       createdAt: 0,
       fileName: '',
       top: [{ label: 'ok', name: 'ok', scientificName: null, probability: 1 }],
       answerKind: 'not-sure',
-      model: '',
+      model: null,
       backend: '',
       verdict: null,
       location: null,

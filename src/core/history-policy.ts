@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_TOP_K, type Answer, type AnswerKind } from './answer';
+import type { ModelRef } from './model-ref';
 
 /**
  * The on-device history of identifications: what one observation record holds, how a
@@ -206,11 +207,13 @@ export function pruneNotice({ thumbnailsDropped, entriesDeleted }: PruneCounts):
 
 // ---- The observation record -----------------------------------------------------------
 
-export const OBSERVATION_SCHEMA_VERSION = 1;
+/** 2: the model became `{ id, version }` (it was the "id@version" text in 1). */
+export const OBSERVATION_SCHEMA_VERSION = 2;
 /** At most this many candidates are kept per observation: the ones the user was shown. */
 export const MAX_STORED_PREDICTIONS = DEFAULT_TOP_K;
 const MAX_FILE_NAME_CHARS = 500;
 const MAX_LABEL_CHARS = 500;
+/** Per part of the model's id and version. */
 const MAX_MODEL_CHARS = 200;
 const MAX_BACKEND_CHARS = 32;
 const MAX_FREE_TEXT_CHARS = 200;
@@ -265,6 +268,11 @@ export const coarseLocationSchema = z.object({
 });
 export type CoarseLocation = z.infer<typeof coarseLocationSchema>;
 
+const storedModelSchema = z.object({
+  id: z.string().min(1).max(MAX_MODEL_CHARS),
+  version: z.string().min(1).max(MAX_MODEL_CHARS),
+});
+
 export const observationSchema = z.object({
   schemaVersion: z.literal(OBSERVATION_SCHEMA_VERSION),
   id: z.uuid(),
@@ -274,8 +282,8 @@ export const observationSchema = z.object({
   /** Best first, as the user saw them. */
   top: z.array(storedPredictionSchema).max(MAX_STORED_PREDICTIONS),
   answerKind: z.enum(ANSWER_KINDS),
-  /** "id@version". */
-  model: z.string().max(MAX_MODEL_CHARS),
+  /** Null only for an old row whose model could not be read back. */
+  model: storedModelSchema.nullable(),
   backend: z.string().max(MAX_BACKEND_CHARS),
   verdict: verdictSchema.nullable(),
   /** Only when the user allowed it, and always rounded with `coarsenLocation`. */
@@ -302,7 +310,7 @@ export interface NewObservationInput {
   createdAt: number;
   fileName: string;
   answer: Answer;
-  model: string;
+  model: ModelRef;
   backend: string;
   location: CoarseLocation | null;
 }
@@ -318,7 +326,7 @@ export function createObservation(input: NewObservationInput): ObservationRecord
       .slice(0, MAX_STORED_PREDICTIONS)
       .flatMap((p) => restorePrediction(p) ?? []),
     answerKind: input.answer.kind,
-    model: input.model.slice(0, MAX_MODEL_CHARS),
+    model: restoreModel(input.model),
     backend: input.backend.slice(0, MAX_BACKEND_CHARS),
     verdict: null,
     location: input.location && coarsenLocation(input.location.lat, input.location.lon),
@@ -378,6 +386,26 @@ function restorePrediction(value: unknown): StoredPrediction | null {
 }
 
 /**
+ * The model of a stored row: `{ id, version }` since version 2 of the record, the text
+ * "id@version" in version 1 rows, which this is the one place to read.
+ */
+function restoreModel(value: unknown): ModelRef | null {
+  if (typeof value === 'string') {
+    const at = value.lastIndexOf('@');
+    if (at <= 0 || at === value.length - 1) return null;
+    value = { id: value.slice(0, at), version: value.slice(at + 1) };
+  }
+  if (!isObject(value) || typeof value.id !== 'string' || typeof value.version !== 'string') {
+    return null;
+  }
+  const ref = {
+    id: value.id.slice(0, MAX_MODEL_CHARS),
+    version: value.version.slice(0, MAX_MODEL_CHARS),
+  };
+  return ref.id !== '' && ref.version !== '' ? ref : null;
+}
+
+/**
  * Checks a record read back from storage and repairs what can be repaired, field by
  * field: rows written by an older version, or damaged, must never crash the app. Only a
  * row without a usable id is given up (null), since nothing could show or delete it.
@@ -414,7 +442,7 @@ export function restoreObservation(raw: unknown): ObservationRecord | null {
     fileName: text(raw.fileName, MAX_FILE_NAME_CHARS, ''),
     top,
     answerKind,
-    model: text(raw.model, MAX_MODEL_CHARS, ''),
+    model: restoreModel(raw.model),
     backend: text(raw.backend, MAX_BACKEND_CHARS, ''),
     verdict: verdict.success ? verdict.data : null,
     location,

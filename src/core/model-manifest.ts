@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ModelRef } from './model-ref';
 
 /**
  * The model manifest published at /models/manifest.json. The server builds it from
@@ -75,9 +76,9 @@ export function parseModelManifest(
   return { ok: true, manifest: parsed.data };
 }
 
-/** "imagenet-mobilenet-v2@1a2b3c4d": the form shown in the UI and printed by the CLI. */
-export function modelRef(entry: Pick<ModelEntry, 'id' | 'version'>): string {
-  return `${entry.id}@${entry.version}`;
+/** Just the id and version of an entry: what results, records and settings carry. */
+export function modelRefOf(entry: Pick<ModelEntry, 'id' | 'version'>): ModelRef {
+  return { id: entry.id, version: entry.version };
 }
 
 export function fileUrl(entry: Pick<ModelEntry, 'baseUrl'>, path: string): string {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../core/model-manifest';
-import { loadModelRegistry } from '../server/model-registry';
+import { loadModelRegistry } from '../node/model-registry';
 import { sha256Hex } from '../core/digest';
 import { loadModelArtifacts, type DownloadProgress, type FileReader } from './artifacts';
 import { DEFAULT_MODELS_DIR } from '../node/shared-paths';

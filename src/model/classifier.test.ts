@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePhotoBytes } from '../cli/decode-node';
-import { activateNodeBackend, diskReader } from '../cli/node-model';
-import { loadModelRegistry, type ModelRegistry } from '../server/model-registry';
+import { decodePhotoBytes } from '../node/inference/decode-image';
+import { activateNodeBackend, diskReader } from '../node/inference/node-model';
+import { loadModelRegistry, type ModelRegistry } from '../node/model-registry';
 import { loadModelArtifacts } from './artifacts';
 import { tensorCount } from './backend';
 import { createClassifier } from './classifier';

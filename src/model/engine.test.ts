@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodePhotoBytes } from '../cli/decode-node';
-import { openNodeModel, type NodeModel } from '../cli/node-model';
+import { decodePhotoBytes } from '../node/inference/decode-image';
+import { openNodeModel, type NodeModel } from '../node/inference/node-model';
 import type { PreparedPhoto } from './engine';
 import { DATA_DIR, DEFAULT_MODELS_DIR } from '../node/shared-paths';
 
@@ -81,7 +81,8 @@ describe('engine on the real ImageNet model (wasm)', () => {
     expect(top.probability).toBeGreaterThan(0.9);
     expect(Math.abs(top.probability - TENCH_PROBABILITY)).toBeLessThan(TENCH_TOLERANCE);
     expect(classification!.answer.kind).toBe('animal');
-    expect(classification!.model).toMatch(/^imagenet-mobilenet-v2@[0-9a-f]+$/);
+    expect(classification!.model).toMatchObject({ id: 'imagenet-mobilenet-v2' });
+    expect(classification!.model.version).toMatch(/^[0-9a-f]+$/);
   });
 
   it('gives each photo of a batch of 8 the probabilities it gets alone', async () => {

@@ -2,7 +2,8 @@ import { toPrediction, translateOutput, topK, type Answer, type Prediction } fro
 import type { BackendName } from '../core/backend-choice';
 import { fail, ok, type Result, type WarningCode } from '../core/errors';
 import { parseLabels, type Label } from '../core/labels';
-import { modelRef, type ModelEntry } from '../core/model-manifest';
+import { modelRefOf, type ModelEntry } from '../core/model-manifest';
+import { sameModel, type ModelRef } from '../core/model-ref';
 import {
   loadModelArtifacts,
   type DownloadProgress,
@@ -37,7 +38,7 @@ export interface Classification {
   answer: Answer;
   /** Top predictions over every output class, labels exactly as in labels.txt. */
   rawTop: Prediction[];
-  model: string;
+  model: ModelRef;
   backend: BackendName;
   timings: ItemTimings;
   warnings: WarningCode[];
@@ -47,7 +48,7 @@ export interface Classification {
 }
 
 export interface LoadedModel {
-  model: string;
+  model: ModelRef;
   backend: BackendName;
   loadMs: number;
   warmUpMs: number;
@@ -89,7 +90,7 @@ export interface Engine {
   ): Promise<Result<{ samplesMs: number[]; dropped: boolean }>>;
   inputSize(): number | null;
   /** The loaded model's labels, so the page can offer them without fetching anything. */
-  labels(): { model: string; labels: Label[] } | null;
+  labels(): { model: ModelRef; labels: Label[] } | null;
   backend(): BackendName | null;
   numTensors(): number;
 }
@@ -122,7 +123,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       state?.classifier.dispose();
       state = { entry, bundle, labels, classifier, backend };
-      return ok({ model: modelRef(entry), backend: state.backend, loadMs, warmUpMs });
+      return ok({ model: modelRefOf(entry), backend: state.backend, loadMs, warmUpMs });
     }
     return fail('BACKEND_UNAVAILABLE', `tried ${backends.join(', ')}`);
   }
@@ -130,7 +131,7 @@ export function createEngine(deps: EngineDeps): Engine {
   return {
     async load(entry, backends, onProgress) {
       const started = performance.now();
-      const same = state !== null && modelRef(state.entry) === modelRef(entry);
+      const same = state !== null && sameModel(state.entry, entry);
       let bundle = same ? state!.bundle : null;
       if (bundle === null) {
         const loaded = await loadModelArtifacts(entry, deps.fileReader(entry), onProgress);
@@ -148,7 +149,7 @@ export function createEngine(deps: EngineDeps): Engine {
     async switchBackend(backend) {
       if (state === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
       if (state.backend === backend) {
-        return ok({ model: modelRef(state.entry), backend, loadMs: 0, warmUpMs: 0 });
+        return ok({ model: modelRefOf(state.entry), backend, loadMs: 0, warmUpMs: 0 });
       }
       const previous = state.backend;
       const result = await startOn([backend], state.entry, state.bundle, state.labels);
@@ -177,7 +178,7 @@ export function createEngine(deps: EngineDeps): Engine {
           rawTop: topK(probabilities, k).map(({ index, probability }) =>
             toPrediction(labels[index]!, probability),
           ),
-          model: modelRef(entry),
+          model: modelRefOf(entry),
           backend,
           timings: { decodeMs: photo.decodeMs, inferenceMs, batchSize: photos.length },
           warnings: photo.warnings,
@@ -205,7 +206,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     inputSize: () => state?.entry.input.size ?? null,
-    labels: () => (state ? { model: modelRef(state.entry), labels: state.labels } : null),
+    labels: () => (state ? { model: modelRefOf(state.entry), labels: state.labels } : null),
     backend: () => state?.backend ?? null,
     numTensors: tensorCount,
   };

@@ -2,6 +2,7 @@
 import type { PluginState, WorkboxPlugin } from 'workbox-core';
 import { CacheFirst } from 'workbox-strategies';
 import {
+  COMPLETED_AT_HEADER,
   entryPath,
   MODEL_MANIFEST_CACHE,
   MODEL_MANIFEST_PATH,
@@ -68,18 +69,32 @@ function integrityPlugin(route: ModelFileRoute): WorkboxPlugin {
       const found = manifest && findModelFile(manifest, route);
       if (!found) return;
       const cache = await caches.open(modelCacheName(route.id, route.version));
-      await recordEntry(cache, route, found.entry);
+      const complete = isComplete(found.entry, await cachedPaths(cache));
+      await recordEntry(cache, route, found.entry, complete);
       // Only a version that has just become complete can make another one stale.
-      if (isComplete(found.entry, await cachedPaths(cache))) await removeStaleVersions(manifest);
+      if (complete) await removeStaleVersions(manifest);
     },
   };
 }
 
-/** Writes the manifest entry of a version into its cache, once. */
-async function recordEntry(cache: Cache, route: ModelFileRoute, entry: ModelEntry): Promise<void> {
+/**
+ * Writes the manifest entry of a version into its cache with its first file, and again,
+ * stamped with the time, when its last file makes it complete: the offline fallback
+ * takes the version completed last.
+ */
+async function recordEntry(
+  cache: Cache,
+  route: ModelFileRoute,
+  entry: ModelEntry,
+  complete: boolean,
+): Promise<void> {
   const url = entryPath(route.id, route.version);
-  if (await cache.match(url)) return;
-  await cache.put(url, Response.json(entry));
+  const stored = await cache.match(url);
+  if (stored && (!complete || stored.headers.has(COMPLETED_AT_HEADER))) return;
+  const headers: Record<string, string> = complete
+    ? { [COMPLETED_AT_HEADER]: String(Date.now()) }
+    : {};
+  await cache.put(url, Response.json(entry, { headers }));
 }
 
 async function cachedPaths(cache: Cache): Promise<string[]> {

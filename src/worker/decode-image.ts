@@ -2,7 +2,7 @@ import { fail, ok, type Result, type WarningCode } from '../core/errors';
 import { decodeSize, fitWithin } from '../core/image-geometry';
 import { validateImageBytes, type ValidImage } from '../core/image-validation';
 import type { RgbaImage } from '../model/preprocess';
-import type { ImageSource } from './protocol';
+import type { ImageSource } from './api/protocol';
 
 /** Long side of the thumbnail kept for the results grid and the history. */
 const THUMBNAIL_MAX_SIDE_PX = 160;

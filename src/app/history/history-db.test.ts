@@ -50,7 +50,7 @@ function observation(n: number, overrides: Partial<ObservationRecord> = {}): Obs
           },
         ],
       },
-      model: 'test-model@1',
+      model: { id: 'test-model', version: '1' },
       backend: 'cpu',
       location: null,
     }),
@@ -230,7 +230,7 @@ describe('history database', () => {
       verdict: null,
       location: { lat: 51.5, lon: -0.1 },
     });
-    expect(page.items[3]).toMatchObject({ top: [], model: '' });
+    expect(page.items[3]).toMatchObject({ top: [], model: null });
     expect(await db.getThumbnail(uuid(1))).toBeNull();
     expect(await db.getObservation('legacy-row')).toMatchObject({ answerKind: 'not-sure' });
     expect((await db.exportAll()).map((r) => r.id)).toEqual([
@@ -266,6 +266,45 @@ describe('history database', () => {
     await expect(
       db.updateVerdict(uuid(1), { kind: 'corrected', correctedLabel: '', decidedAt: 1 }),
     ).rejects.toThrow();
+  });
+
+  it('reads rows written by version 1 of the record, whose model was "id@version"', async () => {
+    const { db, name } = freshDb();
+    await db.stats(); // creates the stores
+    const raw = await openDB(name, HISTORY_DB_VERSION);
+    await raw.put('observations', {
+      ...observation(1),
+      schemaVersion: 1,
+      model: 'imagenet-mobilenet-v2@8cb85feddc',
+    });
+    raw.close();
+    const [row] = (await db.listObservations({ limit: 10 })).items;
+    expect(row).toEqual({
+      ...observation(1),
+      model: { id: 'imagenet-mobilenet-v2', version: '8cb85feddc' },
+    });
+    // Updating such a row stores it in the current shape.
+    await db.updateVerdict(uuid(1), { kind: 'correct', decidedAt: T0 });
+    const reread = await openDB(name, HISTORY_DB_VERSION);
+    expect(await reread.get('observations', uuid(1))).toMatchObject({
+      schemaVersion: 2,
+      model: { id: 'imagenet-mobilenet-v2', version: '8cb85feddc' },
+    });
+    reread.close();
+  });
+
+  it('adds a location, rounded, to records written without one, and to no others', async () => {
+    const { db } = freshDb();
+    await addMany(db, 1, 2);
+    await db.addObservation(observation(3, { location: { lat: 1, lon: 2 } }), null);
+    const updated = await db.addLocation([uuid(1), uuid(3), uuid(9)], {
+      lat: 48.8566,
+      lon: 2.3522,
+    });
+    expect(updated.map((r) => r.id)).toEqual([uuid(1)]);
+    expect((await db.getObservation(uuid(1)))?.location).toEqual({ lat: 48.9, lon: 2.4 });
+    expect((await db.getObservation(uuid(2)))?.location).toBeNull();
+    expect((await db.getObservation(uuid(3)))?.location).toEqual({ lat: 1, lon: 2 });
   });
 
   it('keeps everything across a close and reopen (a page reload)', async () => {

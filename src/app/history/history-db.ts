@@ -2,6 +2,7 @@ import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from '
 import {
   DEFAULT_HISTORY_LIMITS,
   EMPTY_PRUNE_PLAN,
+  coarsenLocation,
   compareOldestFirst,
   observationMatches,
   observationSchema,
@@ -9,6 +10,7 @@ import {
   pruneWindow,
   restoreObservation,
   verdictSchema,
+  type CoarseLocation,
   type HistoryFilter,
   type HistoryLimits,
   type ObservationRecord,
@@ -116,6 +118,11 @@ export interface HistoryDb {
    * A verdict that breaks the schema is a programming error and throws.
    */
   updateVerdict(id: string, verdict: Verdict | null): Promise<ObservationRecord | null>;
+  /**
+   * Adds a location (rounded again here) to the records that have none, in one
+   * transaction; returns the records it changed. Ids that are gone are skipped.
+   */
+  addLocation(ids: readonly string[], location: CoarseLocation): Promise<ObservationRecord[]>;
   getThumbnail(id: string): Promise<Blob | null>;
   /** Thumbnails for many records in one transaction; missing ones are left out. */
   getThumbnails(ids: readonly string[]): Promise<Map<string, Blob>>;
@@ -313,6 +320,26 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
     return updated;
   }
 
+  async function addLocation(
+    ids: readonly string[],
+    location: CoarseLocation,
+  ): Promise<ObservationRecord[]> {
+    const coarse = coarsenLocation(location.lat, location.lon);
+    if (coarse === null || ids.length === 0) return [];
+    const db = await open();
+    const tx = db.transaction('observations', 'readwrite');
+    const updated: ObservationRecord[] = [];
+    for (const id of ids) {
+      const record = restoreObservation(await tx.store.get(id));
+      if (record === null || record.location !== null) continue;
+      const located: ObservationRecord = { ...record, location: coarse };
+      await tx.store.put(located);
+      updated.push(located);
+    }
+    await tx.done;
+    return updated;
+  }
+
   async function getThumbnail(id: string): Promise<Blob | null> {
     const db = await open();
     return storedBlob(await db.get('thumbnails', id));
@@ -364,6 +391,7 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
     deleteObservation,
     clearHistory,
     updateVerdict,
+    addLocation,
     getThumbnail,
     getThumbnails,
     exportAll,

@@ -1,5 +1,5 @@
 import { coarsenLocation, type CoarseLocation } from '../../core/history-policy';
-import { useSettingsStore } from '../stores/settings-store';
+import { useSettingsStore } from '../settings/settings-store';
 
 /**
  * The optional coarse location of observations. Only ever asked for when the user turns
@@ -9,7 +9,7 @@ import { useSettingsStore } from '../stores/settings-store';
 
 /** A cheap, possibly cached fix: field work moves slower than this. */
 const MAX_POSITION_AGE_MS = 10 * 60_000;
-/** Recording waits at most this long for a position, then saves none. */
+/** How long a fix may take before the observation keeps no location. */
 const POSITION_TIMEOUT_MS = 4000;
 /** Turning the setting on waits longer: the user is answering the permission prompt. */
 const PERMISSION_TIMEOUT_MS = 60_000;

@@ -3,6 +3,7 @@ import {
   EMPTY_PRUNE_PLAN,
   createObservation,
   type CoarseLocation,
+  type ObservationRecord,
 } from '../../core/history-policy';
 import type { AddOutcome, NewObservation } from './history-db';
 import { createRecorder } from './recorder';
@@ -14,7 +15,7 @@ function item(n: number): NewObservation {
       createdAt: 1_750_000_000_000 + n,
       fileName: `photo-${n}.jpg`,
       answer: { kind: 'not-sure', top: [] },
-      model: 'm@1',
+      model: { id: 'm', version: '1' },
       backend: 'cpu',
       location: null,
     }),
@@ -22,10 +23,24 @@ function item(n: number): NewObservation {
   };
 }
 
-function harness(options: { location?: CoarseLocation | null; failWrites?: number } = {}) {
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function harness(
+  options: {
+    locate?: () => Promise<CoarseLocation | null>;
+    location?: CoarseLocation | null;
+    failWrites?: number;
+  } = {},
+) {
   const writes: NewObservation[][] = [];
   const errors: unknown[] = [];
   const written: AddOutcome[] = [];
+  const located: { ids: string[]; location: CoarseLocation }[] = [];
+  const shownLocated: ObservationRecord[] = [];
   let failures = options.failWrites ?? 0;
   const recorder = createRecorder({
     write: async (items) => {
@@ -37,13 +52,21 @@ function harness(options: { location?: CoarseLocation | null; failWrites?: numbe
         pruned: EMPTY_PRUNE_PLAN,
       };
     },
-    locate: async () => options.location ?? null,
+    locate: options.locate ?? (async () => options.location ?? null),
+    addLocation: async (ids, location) => {
+      located.push({ ids, location });
+      return writes
+        .flat()
+        .filter((w) => ids.includes(w.record.id))
+        .map((w) => ({ ...w.record, location }));
+    },
     onWritten: (outcome) => written.push(outcome),
+    onLocated: (records) => shownLocated.push(...records),
     onError: (error) => errors.push(error),
     flushDelayMs: 20,
     chunkSize: 50,
   });
-  return { recorder, writes, errors, written };
+  return { recorder, writes, errors, written, located, shownLocated };
 }
 
 describe('history recorder', () => {
@@ -85,11 +108,49 @@ describe('history recorder', () => {
     expect(writes.flat().map((w) => w.record.fileName)).toEqual(['photo-1.jpg', 'photo-2.jpg']);
   });
 
-  it('attaches the coarse location when there is one', async () => {
-    const { recorder, writes } = harness({ location: { lat: 48.9, lon: 2.4 } });
+  it('adds the coarse location to the written records when there is one', async () => {
+    const { recorder, writes, located, shownLocated } = harness({
+      location: { lat: 48.9, lon: 2.4 },
+    });
     recorder.record(item(1));
-    await recorder.flush();
-    expect(writes[0]![0]!.record.location).toEqual({ lat: 48.9, lon: 2.4 });
+    recorder.record(item(2));
+    await recorder.settled();
+    expect(writes.flat().map((w) => w.record.location)).toEqual([null, null]);
+    expect(located).toEqual([
+      { ids: [item(1).record.id, item(2).record.id], location: { lat: 48.9, lon: 2.4 } },
+    ]);
+    expect(shownLocated.map((r) => r.location)).toEqual([
+      { lat: 48.9, lon: 2.4 },
+      { lat: 48.9, lon: 2.4 },
+    ]);
+  });
+
+  it('writes at once while the position fix is still on its way', async () => {
+    vi.useFakeTimers();
+    const fix = deferred<CoarseLocation | null>();
+    const { recorder, writes, located } = harness({ locate: () => fix.promise });
+    recorder.record(item(1));
+    await vi.advanceTimersByTimeAsync(20);
+    // Written before any fix: a reload now keeps the observation.
+    expect(writes.map((w) => w.length)).toEqual([1]);
+    expect(located).toHaveLength(0);
+    fix.resolve({ lat: 10, lon: 20 });
+    await recorder.settled();
+    expect(located).toEqual([{ ids: [item(1).record.id], location: { lat: 10, lon: 20 } }]);
+  });
+
+  it('adds nothing when there is no fix, and nothing to a record that failed to write', async () => {
+    const none = harness({ location: null });
+    none.recorder.record(item(1));
+    await none.recorder.settled();
+    expect(none.writes).toHaveLength(1);
+    expect(none.located).toHaveLength(0);
+
+    const failing = harness({ location: { lat: 1, lon: 1 }, failWrites: 1 });
+    failing.recorder.record(item(2));
+    await failing.recorder.settled();
+    expect(failing.errors).toHaveLength(1);
+    expect(failing.located).toHaveLength(0);
   });
 
   it('reports a failed write and goes on with the next one', async () => {

@@ -5,14 +5,19 @@ import type { AddOutcome, NewObservation } from './history-db';
  * Writes identifications to the history off the hot path: each result is queued at once
  * (no await, nothing for the identification to wait on) and written a chunk per
  * transaction a moment later. A batch of 500 photos thus becomes a handful of small
- * writes between results, never 500 transactions or one long one.
+ * writes between results, never 500 transactions or one long one. The coarse location,
+ * when the user allowed it, is added to the written records once the device has a fix:
+ * a write never waits for one, so a reload meanwhile loses the location, not the record.
  */
 
 export interface RecorderDeps {
   write(items: NewObservation[]): Promise<AddOutcome>;
-  /** The coarse location to attach, or null; must not take long (it has a timeout). */
+  /** The coarse location to add, or null (setting off, no fix in time). */
   locate(): Promise<CoarseLocation | null>;
+  /** Adds the location to records written without one; resolves to the records changed. */
+  addLocation(ids: string[], location: CoarseLocation): Promise<ObservationRecord[]>;
   onWritten(outcome: AddOutcome): void;
+  onLocated(records: ObservationRecord[]): void;
   onError(error: unknown): void;
   /** How long results gather before a write. */
   flushDelayMs?: number;
@@ -24,6 +29,8 @@ export interface Recorder {
   record(item: NewObservation): void;
   /** Writes everything queued now (page hiding, tests); resolves when it is written. */
   flush(): Promise<void>;
+  /** Resolves once what is queued is written and the locations asked for are added. */
+  settled(): Promise<void>;
   pending(): number;
 }
 
@@ -45,19 +52,30 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   const queue: NewObservation[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   let running: Promise<void> | null = null;
+  const locating = new Set<Promise<void>>();
+
+  /** Asked for as the chunk is written, so the fix is of where the photos were taken. */
+  function locateLater(written: Promise<AddOutcome>): void {
+    const done: Promise<void> = Promise.all([deps.locate().catch(() => null), written])
+      .then(async ([location, outcome]) => {
+        const ids = outcome.added.filter((r) => r.location === null).map((r) => r.id);
+        if (location === null || ids.length === 0) return;
+        const updated = await deps.addLocation(ids, location);
+        if (updated.length > 0) deps.onLocated(updated);
+      })
+      // A failed write is reported below; a lost location is not worth a message.
+      .catch(() => {})
+      .finally(() => locating.delete(done));
+    locating.add(done);
+  }
 
   async function drain(): Promise<void> {
     while (queue.length > 0) {
       const chunk = queue.splice(0, chunkSize);
       try {
-        const location = await deps.locate().catch(() => null);
-        const items = location
-          ? chunk.map(({ record, thumbnail }) => ({
-              record: withLocation(record, location),
-              thumbnail,
-            }))
-          : chunk;
-        deps.onWritten(await deps.write(items));
+        const written = deps.write(chunk);
+        locateLater(written);
+        deps.onWritten(await written);
       } catch (error) {
         // A failed write (storage full, private mode) loses this chunk, not the app.
         deps.onError(error);
@@ -86,10 +104,10 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       }
     },
     flush,
+    async settled() {
+      await flush();
+      while (locating.size > 0) await Promise.all(locating);
+    },
     pending: () => queue.length,
   };
-}
-
-function withLocation(record: ObservationRecord, location: CoarseLocation): ObservationRecord {
-  return record.location === null ? { ...record, location } : record;
 }

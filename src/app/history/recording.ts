@@ -1,6 +1,6 @@
 import { createObservation, newUuid } from '../../core/history-policy';
-import type { Classification } from '../../worker/protocol';
-import { historyRecorded, historyWriteFailed } from '../stores/history-store';
+import type { Classification } from '../../worker/api/protocol';
+import { historyLocated, historyRecorded, historyWriteFailed } from './history-store';
 import { historyDb } from './history-db';
 import { currentCoarseLocation } from './location';
 import { createRecorder, type Recorder } from './recorder';
@@ -17,7 +17,9 @@ function theRecorder(): Recorder {
     recorder = createRecorder({
       write: (items) => historyDb.addObservations(items),
       locate: currentCoarseLocation,
+      addLocation: (ids, location) => historyDb.addLocation(ids, location),
       onWritten: historyRecorded,
+      onLocated: historyLocated,
       onError: historyWriteFailed,
     });
     const flushNow = () => void recorder?.flush();
@@ -48,7 +50,7 @@ export function recordIdentification(fileName: string, result: Classification): 
         answer: result.answer,
         model: result.model,
         backend: result.backend,
-        location: null, // added when written, if the user allowed it
+        location: null, // added once written, if the user allowed it
       }),
       thumbnail: result.thumbnail,
     });

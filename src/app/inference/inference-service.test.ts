@@ -1,0 +1,224 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { BackendName, BackendPreference } from '../../core/backend-choice';
+import type { StoredVersion } from '../../core/cache-policy';
+import { fail, ok, type Result } from '../../core/errors';
+import type { ModelEntry, ModelManifest } from '../../core/model-manifest';
+import { fakeManifest, fakeModelEntry } from '../../core/model-manifest.fixtures';
+import type { InferenceBridge } from '../../worker/api/bridge';
+import type { LoadedModel } from '../../worker/api/protocol';
+import type { BackendMemory, RememberedChoice } from './backend-memory';
+import {
+  createInferenceService,
+  TRIAL_IDLE_DELAY_MS,
+  type InferenceDeps,
+} from './inference-service';
+import { useModelStore } from './model-store';
+
+/** The service around a fake bridge: the worker itself is tested in src/worker. */
+
+const BIRDS = fakeModelEntry('birds', 'v3');
+const MANIFEST: ModelManifest = fakeManifest(BIRDS);
+
+function loaded(model: ModelEntry, backend: BackendName): LoadedModel {
+  return { model: { id: model.id, version: model.version }, backend, loadMs: 1, warmUpMs: 1 };
+}
+
+function fakeBridge(): InferenceBridge & {
+  [K in keyof InferenceBridge]: ReturnType<typeof vi.fn>;
+} {
+  return {
+    load: vi.fn(async (e: ModelEntry, backends: BackendName[]) => ok(loaded(e, backends[0]!))),
+    classify: vi.fn(async () => ok({ completed: true as const })),
+    setBackend: vi.fn(),
+    benchmark: vi.fn(),
+    availableBackends: vi.fn(async () => ok<BackendName[]>(['wasm', 'cpu'])),
+    stats: vi.fn(),
+    labels: vi.fn(async () => ok(null)),
+    busy: vi.fn(() => 0),
+    terminate: vi.fn(),
+  } as never;
+}
+
+function harness(options: {
+  online?: boolean;
+  stored?: StoredVersion[];
+  complete?: (e: ModelEntry) => boolean;
+  manifest?: Result<ModelManifest>;
+  remembered?: RememberedChoice | null;
+  preference?: BackendPreference;
+  /** Per backend, the time a trial worker measures. */
+  trialMediansMs?: Partial<Record<BackendName, number>>;
+}) {
+  const bridge = fakeBridge();
+  const trials: ReturnType<typeof fakeBridge>[] = [];
+  let preference: BackendPreference = options.preference ?? 'auto';
+  const memory: BackendMemory = {
+    recall: vi.fn(() => options.remembered ?? null),
+    remember: vi.fn(),
+  };
+  const deps: InferenceDeps = {
+    bridge,
+    createTrialBridge: () => {
+      const trial = fakeBridge();
+      let backend: BackendName = 'cpu';
+      trial.load.mockImplementation(async (e: ModelEntry, backends: BackendName[]) => {
+        backend = backends[0]!;
+        return ok(loaded(e, backend));
+      });
+      trial.benchmark.mockImplementation(async () =>
+        ok({ samplesMs: [options.trialMediansMs?.[backend] ?? 100], dropped: false }),
+      );
+      trials.push(trial);
+      return trial;
+    },
+    fetchManifest: async () => options.manifest ?? ok(MANIFEST),
+    isPackComplete: async (e) => options.complete?.(e) ?? false,
+    storedVersions: async () => options.stored ?? [],
+    backendMemory: memory,
+    isOnline: () => options.online ?? true,
+    settings: () => ({ modelId: null, backendPreference: preference }),
+    saveBackendPreference: (p) => (preference = p),
+  };
+  return { service: createInferenceService(deps), bridge, trials, memory };
+}
+
+const REMEMBERED_WASM: RememberedChoice = {
+  backend: 'wasm',
+  measuredAt: '2026-01-01T00:00:00.000Z',
+  mediansMs: { wasm: 40 },
+};
+
+beforeEach(() => {
+  useModelStore.setState(useModelStore.getInitialState(), true);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('inference service', () => {
+  it('loads the listed model on the remembered backend and skips the trial', async () => {
+    const { service, bridge } = harness({
+      remembered: { ...REMEMBERED_WASM, backend: 'webgl' },
+    });
+    await service.startModel();
+    expect(bridge.load).toHaveBeenCalledWith(BIRDS, ['webgl', 'wasm', 'cpu'], expect.any(Function));
+    const { status, trial, entry: current } = useModelStore.getState();
+    expect(status).toMatchObject({ kind: 'ready', backend: 'webgl', model: { id: 'birds' } });
+    expect(trial).toEqual({ kind: 'skipped', reason: 'remembered' });
+    expect(current).toBe(BIRDS);
+  });
+
+  it('offline, runs the newest stored version of the model when the listed one is not stored', async () => {
+    const older = { entry: fakeModelEntry('birds', 'v1'), completedAt: 1_000 };
+    const newer = { entry: fakeModelEntry('birds', 'v2'), completedAt: 2_000 };
+    const { service, bridge } = harness({ online: false, stored: [older, newer] });
+    await service.startModel();
+    expect(bridge.load.mock.calls[0]![0]).toBe(newer.entry);
+    expect(useModelStore.getState().status).toMatchObject({
+      kind: 'ready',
+      model: { id: 'birds', version: 'v2' },
+    });
+  });
+
+  it('offline without a manifest, builds one from the stored versions, newest first', async () => {
+    const { service, bridge } = harness({
+      online: false,
+      manifest: fail('MODEL_LOAD_FAILED', 'offline'),
+      stored: [
+        { entry: fakeModelEntry('insects', 'i1'), completedAt: 5 },
+        { entry: fakeModelEntry('birds', 'b1'), completedAt: 9 },
+      ],
+      complete: () => true,
+    });
+    await service.startModel();
+    expect(useModelStore.getState().manifest?.defaultModel).toBe('birds');
+    expect(bridge.load.mock.calls[0]![0]).toMatchObject({ id: 'birds', version: 'b1' });
+  });
+
+  it('says why when there is neither a manifest nor a stored model', async () => {
+    const { service, bridge } = harness({ manifest: fail('MODEL_LOAD_FAILED', 'offline') });
+    await service.startModel();
+    expect(bridge.load).not.toHaveBeenCalled();
+    expect(useModelStore.getState().status).toMatchObject({
+      kind: 'error',
+      model: null,
+      error: { code: 'MODEL_LOAD_FAILED' },
+    });
+  });
+
+  it('keeps the running backend ready, with a notice, when a forced switch fails', async () => {
+    const { service, bridge } = harness({ remembered: REMEMBERED_WASM });
+    await service.startModel();
+    bridge.setBackend.mockResolvedValueOnce(fail('BACKEND_UNAVAILABLE', 'no WebGL here'));
+    await service.applyBackendPreference('webgl');
+    const { status, switchFailure, activeCalls } = useModelStore.getState();
+    expect(status).toMatchObject({ kind: 'ready', backend: 'wasm' });
+    expect(switchFailure).toMatchObject({
+      requested: 'webgl',
+      error: { code: 'BACKEND_UNAVAILABLE' },
+    });
+    expect(activeCalls).toBe(0);
+
+    // A switch that works clears the notice.
+    bridge.setBackend.mockResolvedValueOnce(ok(loaded(BIRDS, 'cpu')));
+    await service.applyBackendPreference('cpu');
+    expect(useModelStore.getState().status).toMatchObject({ kind: 'ready', backend: 'cpu' });
+    expect(useModelStore.getState().switchFailure).toBeNull();
+  });
+
+  it('ignores a load that a newer start replaced', async () => {
+    const { service, bridge } = harness({ remembered: REMEMBERED_WASM });
+    let finishFirst!: (result: Result<LoadedModel>) => void;
+    const firstLoadStarted = new Promise<void>((started) =>
+      bridge.load.mockImplementationOnce(() => {
+        started();
+        return new Promise((resolve) => (finishFirst = resolve));
+      }),
+    );
+    const first = service.startModel();
+    await firstLoadStarted;
+    await service.startModel();
+    finishFirst(fail('MODEL_LOAD_FAILED', 'late'));
+    await first;
+    expect(useModelStore.getState().status).toMatchObject({ kind: 'ready', backend: 'wasm' });
+  });
+
+  it('returns the answer for one photo and counts the call while it runs', async () => {
+    const { service, bridge } = harness({ remembered: REMEMBERED_WASM });
+    await service.startModel();
+    const answer = ok({ answer: { kind: 'no-animal', top: [] } });
+    bridge.classify.mockImplementationOnce(async (items, { onItem }) => {
+      expect(useModelStore.getState().activeCalls).toBe(1);
+      onItem(items[0].itemId, answer);
+      return ok({ completed: true });
+    });
+    const source = { kind: 'blob' as const, blob: new Blob([]) };
+    expect(await service.identify(source, 'a.jpg')).toBe(answer);
+    expect(useModelStore.getState().activeCalls).toBe(0);
+  });
+
+  it('measures the backends in idle time, remembers the fastest and switches to it', async () => {
+    vi.useFakeTimers();
+    const { service, bridge, trials, memory } = harness({
+      trialMediansMs: { wasm: 50, webgl: 10 },
+    });
+    await service.startModel();
+    expect(useModelStore.getState().trial).toEqual({ kind: 'not-started' });
+    bridge.availableBackends.mockResolvedValue(ok(['wasm', 'webgl', 'cpu']));
+    bridge.setBackend.mockResolvedValueOnce(ok(loaded(BIRDS, 'webgl')));
+    await vi.advanceTimersByTimeAsync(TRIAL_IDLE_DELAY_MS - 1);
+    expect(trials).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    // One throw-away worker per candidate, the running backend first.
+    expect(trials.map((t) => t.load.mock.calls[0]![1])).toEqual([['wasm'], ['webgl']]);
+    expect(useModelStore.getState().trial).toMatchObject({ kind: 'done', chosen: 'webgl' });
+    expect(memory.remember).toHaveBeenCalledWith({ id: 'birds', version: 'v3' }, 'webgl', {
+      wasm: 50,
+      webgl: 10,
+    });
+    expect(bridge.setBackend).toHaveBeenCalledWith('webgl');
+    expect(useModelStore.getState().status).toMatchObject({ kind: 'ready', backend: 'webgl' });
+    expect(trials.every((t) => t.terminate.mock.calls.length > 0)).toBe(true);
+  });
+});

@@ -1,0 +1,323 @@
+import { DEFAULT_TOP_K } from '../../core/answer';
+import {
+  TRIAL_RUNS,
+  dropAboveMs,
+  medianOf,
+  pickBackend,
+  trialOrder,
+  warmUpBudgetMs,
+  type BackendMeasurement,
+  type BackendName,
+  type BackendPreference,
+} from '../../core/backend-choice';
+import {
+  newestStoredVersion,
+  newestStoredVersions,
+  type StoredVersion,
+} from '../../core/cache-policy';
+import { fail, type Result } from '../../core/errors';
+import type { Label } from '../../core/labels';
+import { modelRefOf, type ModelEntry, type ModelManifest } from '../../core/model-manifest';
+import { sameModel, type ModelRef } from '../../core/model-ref';
+import type { InferenceBridge } from '../../worker/api/bridge';
+import type {
+  Classification,
+  ClassifyItem,
+  ImageSource,
+  ItemResult,
+} from '../../worker/api/protocol';
+import type { BackendMemory } from './backend-memory';
+import {
+  backendSwitchFailed,
+  backendSwitched,
+  callEnded,
+  callStarted,
+  loadProgressed,
+  manifestLoaded,
+  modelFailed,
+  modelLoading,
+  modelReady,
+  trialChanged,
+  useModelStore,
+} from './model-store';
+
+/**
+ * The page side of inference: owns the worker bridge, loads the chosen model, and picks
+ * the backend by measurement without ever making the user wait for the measurement.
+ * Every change of model state goes through the model store's actions.
+ */
+
+/** Quiet time after the last photo before idle-time backend trials start. */
+export const TRIAL_IDLE_DELAY_MS = 3000;
+
+export interface InferenceDeps {
+  bridge: InferenceBridge;
+  /** A throw-away worker per trial candidate. */
+  createTrialBridge(): InferenceBridge;
+  fetchManifest(): Promise<Result<ModelManifest>>;
+  isPackComplete(entry: ModelEntry): Promise<boolean>;
+  storedVersions(): Promise<StoredVersion[]>;
+  backendMemory: BackendMemory;
+  isOnline(): boolean;
+  settings(): { modelId: string | null; backendPreference: BackendPreference };
+  saveBackendPreference(preference: BackendPreference): void;
+}
+
+export interface InferenceService {
+  startModel(): Promise<void>;
+  /** Switches the running model to the user's chosen backend, or back to automatic. */
+  applyBackendPreference(preference: BackendPreference): Promise<void>;
+  identify(source: ImageSource, name: string): Promise<ItemResult>;
+  classifyMany(
+    items: ClassifyItem[],
+    options: {
+      signal: AbortSignal;
+      onItem: (itemId: string, result: Result<Classification>) => void;
+    },
+  ): Promise<Result<{ completed: true }>>;
+  /** The labels of the model running in the worker, if it is `model`. */
+  loadedLabels(model: ModelRef): Promise<Label[] | null>;
+  newItemId(): string;
+}
+
+export function createInferenceService(deps: InferenceDeps): InferenceService {
+  const { bridge, backendMemory } = deps;
+  let loadGeneration = 0;
+  let nextItemId = 1;
+  let trialTimer: ReturnType<typeof setTimeout> | undefined;
+  let trialAbort: AbortController | null = null;
+
+  /** Backends to start on, best guess first; the worker takes the first that works. */
+  function startingBackends(preference: BackendPreference, model: ModelRef): BackendName[] {
+    const fallback: BackendName[] = ['wasm', 'cpu'];
+    if (preference !== 'auto') return [preference, ...fallback.filter((b) => b !== preference)];
+    const remembered = backendMemory.recall(model)?.backend;
+    // wasm answers first everywhere (fast start, no shader compilation); GPUs are tried in idle time.
+    return remembered ? [remembered, ...fallback.filter((b) => b !== remembered)] : fallback;
+  }
+
+  /**
+   * The listed version, unless we are offline and it is not stored: then the newest
+   * stored version of the same model, rather than no model at all.
+   */
+  async function usableEntry(listed: ModelEntry): Promise<ModelEntry> {
+    if (deps.isOnline() || (await deps.isPackComplete(listed))) return listed;
+    return newestStoredVersion(await deps.storedVersions(), listed.id) ?? listed;
+  }
+
+  /** The manifest, or offline without one, a manifest of the complete versions stored. */
+  async function manifestOrStored(): Promise<ModelManifest | null> {
+    const known = useModelStore.getState().manifest;
+    if (known !== null) return known;
+    const fetched = await deps.fetchManifest();
+    let manifest: ModelManifest;
+    if (fetched.ok) manifest = fetched.value;
+    else {
+      const stored = newestStoredVersions(await deps.storedVersions());
+      if (stored.length === 0) {
+        modelFailed(null, fetched.error);
+        return null;
+      }
+      manifest = { schemaVersion: 1, generatedAt: '', defaultModel: stored[0]!.id, models: stored };
+    }
+    manifestLoaded(manifest);
+    return manifest;
+  }
+
+  async function startModel(): Promise<void> {
+    const generation = ++loadGeneration;
+    cancelTrials();
+    const manifest = await manifestOrStored();
+    if (manifest === null || generation !== loadGeneration) return;
+    const { modelId, backendPreference } = deps.settings();
+    const listed =
+      manifest.models.find((m) => m.id === modelId) ??
+      manifest.models.find((m) => m.id === manifest.defaultModel)!;
+    const entry = await usableEntry(listed);
+    if (generation !== loadGeneration) return;
+    const model = modelRefOf(entry);
+    modelLoading(entry, model);
+    const loaded = await bridge.load(
+      entry,
+      startingBackends(backendPreference, model),
+      (loadedBytes, totalBytes) => {
+        if (generation === loadGeneration) loadProgressed(model, loadedBytes, totalBytes);
+      },
+    );
+    if (generation !== loadGeneration) return;
+    if (!loaded.ok) {
+      modelFailed(model, loaded.error);
+      return;
+    }
+    modelReady(loaded.value);
+    if (backendPreference !== 'auto') trialChanged({ kind: 'skipped', reason: 'override' });
+    else if (backendMemory.recall(model) !== null) {
+      trialChanged({ kind: 'skipped', reason: 'remembered' });
+    } else scheduleTrials(entry);
+  }
+
+  async function applyBackendPreference(preference: BackendPreference): Promise<void> {
+    deps.saveBackendPreference(preference);
+    const { entry } = useModelStore.getState();
+    if (entry === null) return;
+    const target =
+      preference === 'auto' ? backendMemory.recall(modelRefOf(entry))?.backend : preference;
+    if (target === undefined) {
+      await startModel();
+      return;
+    }
+    const switched = await tracked(() => bridge.setBackend(target));
+    if (switched.ok) backendSwitched(switched.value);
+    // The worker keeps the backend it had: so does the status, with a notice of the failure.
+    else backendSwitchFailed(target, switched.error);
+  }
+
+  async function tracked<T>(work: () => Promise<T>): Promise<T> {
+    cancelTrials();
+    callStarted();
+    try {
+      return await work();
+    } finally {
+      callEnded();
+      const { entry, trial } = useModelStore.getState();
+      if (entry !== null && (trial.kind === 'not-started' || trial.kind === 'running')) {
+        scheduleTrials(entry);
+      }
+    }
+  }
+
+  function newItemId(): string {
+    return `item-${nextItemId++}`;
+  }
+
+  async function identify(source: ImageSource, name: string): Promise<ItemResult> {
+    const itemId = newItemId();
+    let item: ItemResult = fail('INFERENCE_FAILED', 'no result');
+    const done = await tracked(() =>
+      bridge.classify([{ itemId, name, source }], {
+        topK: DEFAULT_TOP_K,
+        onItem: (_id, result) => (item = result),
+      }),
+    );
+    return done.ok ? item : done;
+  }
+
+  function classifyMany(
+    items: ClassifyItem[],
+    options: {
+      signal: AbortSignal;
+      onItem: (itemId: string, result: Result<Classification>) => void;
+    },
+  ): Promise<Result<{ completed: true }>> {
+    return tracked(() => bridge.classify(items, { topK: DEFAULT_TOP_K, ...options }));
+  }
+
+  async function loadedLabels(model: ModelRef): Promise<Label[] | null> {
+    const reply = await bridge.labels();
+    return reply.ok && reply.value !== null && sameModel(reply.value.model, model)
+      ? reply.value.labels
+      : null;
+  }
+
+  // ---- Backend trials in idle time --------------------------------------------------
+
+  function cancelTrials() {
+    clearTimeout(trialTimer);
+    trialAbort?.abort();
+    trialAbort = null;
+  }
+
+  function scheduleTrials(entry: ModelEntry) {
+    clearTimeout(trialTimer);
+    trialTimer = setTimeout(() => void runTrials(entry), TRIAL_IDLE_DELAY_MS);
+  }
+
+  async function runTrials(entry: ModelEntry): Promise<void> {
+    const { status, activeCalls } = useModelStore.getState();
+    if (status.kind !== 'ready' || activeCalls > 0) return;
+    const abort = new AbortController();
+    trialAbort = abort;
+    const available = await bridge.availableBackends();
+    if (!available.ok || abort.signal.aborted) return;
+    const current = status.backend;
+    const measurements: BackendMeasurement[] = [];
+    for (const candidate of [current, ...trialOrder(available.value, current)]) {
+      if (abort.signal.aborted) return;
+      trialChanged({ kind: 'running', candidate, measurements: [...measurements] });
+      const best = bestMedian(measurements);
+      measurements.push(await measureInTrialWorker(entry, candidate, best, abort.signal));
+    }
+    if (abort.signal.aborted) return;
+    const chosen = pickBackend(measurements, current).backend;
+    backendMemory.remember(
+      modelRefOf(entry),
+      chosen,
+      Object.fromEntries(measurements.map((m) => [m.backend, medianOf(m)])),
+    );
+    trialChanged({ kind: 'done', measurements, chosen });
+    if (chosen !== current) {
+      const switched = await tracked(() => bridge.setBackend(chosen));
+      if (switched.ok) backendSwitched(switched.value);
+    }
+  }
+
+  /**
+   * Each candidate runs in its own short-lived worker, so a slow shader compilation never
+   * blocks the worker that answers the user; it is terminated on abort or overrun.
+   */
+  async function measureInTrialWorker(
+    entry: ModelEntry,
+    backend: BackendName,
+    bestMs: number | null,
+    signal: AbortSignal,
+  ): Promise<BackendMeasurement> {
+    const trial = deps.createTrialBridge();
+    const stop = () => trial.terminate();
+    const timer = setTimeout(stop, warmUpBudgetMs(bestMs));
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      const loaded = await trial.load(entry, [backend]);
+      if (!loaded.ok || loaded.value.backend !== backend) {
+        return {
+          backend,
+          samplesMs: [],
+          warmUpMs: null,
+          failure: loaded.ok ? 'fell back' : loaded.error.code,
+        };
+      }
+      const timed = await trial.benchmark(TRIAL_RUNS, 1, dropAboveMs(bestMs));
+      if (!timed.ok) {
+        return {
+          backend,
+          samplesMs: [],
+          warmUpMs: loaded.value.warmUpMs,
+          failure: timed.error.code,
+        };
+      }
+      return {
+        backend,
+        samplesMs: timed.value.samplesMs,
+        warmUpMs: loaded.value.warmUpMs,
+        failure: timed.value.dropped ? 'clearly slower' : null,
+      };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+      trial.terminate();
+    }
+  }
+
+  return {
+    startModel,
+    applyBackendPreference,
+    identify,
+    classifyMany,
+    loadedLabels,
+    newItemId,
+  };
+}
+
+function bestMedian(measurements: BackendMeasurement[]): number | null {
+  const medians = measurements.map(medianOf).filter((m): m is number => m !== null);
+  return medians.length === 0 ? null : Math.min(...medians);
+}

@@ -1,0 +1,92 @@
+import { create } from 'zustand';
+import type { BackendMeasurement, BackendName } from '../../core/backend-choice';
+import type { AppError } from '../../core/errors';
+import type { ModelEntry, ModelManifest } from '../../core/model-manifest';
+import type { ModelRef } from '../../core/model-ref';
+import type { LoadedModel } from '../../worker/api/protocol';
+
+/** One state at a time, never a set of booleans that can contradict each other. */
+export type ModelStatus =
+  | { kind: 'idle' }
+  | { kind: 'loading'; model: ModelRef; loadedBytes: number; totalBytes: number }
+  | { kind: 'ready'; model: ModelRef; backend: BackendName; loadMs: number; warmUpMs: number }
+  | { kind: 'error'; model: ModelRef | null; error: AppError };
+
+export type BackendTrial =
+  | { kind: 'not-started' }
+  | { kind: 'skipped'; reason: 'override' | 'remembered' }
+  | { kind: 'running'; candidate: BackendName; measurements: BackendMeasurement[] }
+  | { kind: 'done'; measurements: BackendMeasurement[]; chosen: BackendName };
+
+/** A backend the user asked for that would not start; the model runs on as before. */
+export interface BackendSwitchFailure {
+  requested: BackendName;
+  error: AppError;
+}
+
+export interface ModelState {
+  manifest: ModelManifest | null;
+  entry: ModelEntry | null;
+  status: ModelStatus;
+  trial: BackendTrial;
+  switchFailure: BackendSwitchFailure | null;
+  /** Calls in flight in the worker: "classifying" is derived from this, not stored twice. */
+  activeCalls: number;
+}
+
+export const useModelStore = create<ModelState>()(() => ({
+  manifest: null,
+  entry: null,
+  status: { kind: 'idle' },
+  trial: { kind: 'not-started' },
+  switchFailure: null,
+  activeCalls: 0,
+}));
+
+const { setState } = useModelStore;
+
+export function manifestLoaded(manifest: ModelManifest): void {
+  setState({ manifest });
+}
+
+/** A model starts loading: it is the current entry from now on. */
+export function modelLoading(entry: ModelEntry, model: ModelRef): void {
+  setState({
+    entry,
+    status: { kind: 'loading', model, loadedBytes: 0, totalBytes: entry.totalBytes },
+  });
+}
+
+export function loadProgressed(model: ModelRef, loadedBytes: number, totalBytes: number): void {
+  setState({ status: { kind: 'loading', model, loadedBytes, totalBytes } });
+}
+
+export function modelReady(loaded: LoadedModel): void {
+  setState({ status: { kind: 'ready', ...loaded } });
+}
+
+export function modelFailed(model: ModelRef | null, error: AppError): void {
+  setState({ status: { kind: 'error', model, error } });
+}
+
+/** The backend the user chose runs the model now. */
+export function backendSwitched(loaded: LoadedModel): void {
+  setState({ status: { kind: 'ready', ...loaded }, switchFailure: null });
+}
+
+/** The status stays as it was: the previous backend still answers. */
+export function backendSwitchFailed(requested: BackendName, error: AppError): void {
+  setState({ switchFailure: { requested, error } });
+}
+
+export function trialChanged(trial: BackendTrial): void {
+  setState({ trial });
+}
+
+export function callStarted(): void {
+  setState((s) => ({ activeCalls: s.activeCalls + 1 }));
+}
+
+export function callEnded(): void {
+  setState((s) => ({ activeCalls: s.activeCalls - 1 }));
+}
