@@ -30,7 +30,7 @@ test('a frame captured from the (fake) camera gets a result, and closing release
   const result = await app.resultFor('camera photo');
   await expect(app.predictions()).toHaveCount(5);
   // The whole frame was captured, at the stream's own resolution (the fake device's test pattern).
-  await expect(result.locator('.small')).toContainText(size);
+  await expect(result.getByTestId('result-details')).toContainText(size);
 
   await page.getByRole('button', { name: 'Close camera' }).click();
   await expect(video).toHaveCount(0);

@@ -75,7 +75,7 @@ test('every odd input shows its result or its message, and the page stays usable
       .locator('[data-testid="warnings"] li')
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-code')));
     expect(warnings.sort(), file).toEqual([...(expected.warnings ?? [])].sort());
-    dims[file] = (await outcome.locator('.small').textContent())!.split(' · ')[1]!;
+    dims[file] = (await outcome.getByTestId('result-details').textContent())!.split(' · ')[1]!;
     top1[file] = (await app.topLabels())[0]!;
   }
 

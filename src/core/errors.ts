@@ -30,6 +30,8 @@ export const ERROR_MESSAGES = {
   STORAGE_FAILED: 'The storage of this device refused to keep it.',
   PHOTO_NOT_SHARED: 'The photo could not be prepared for sharing, so it is not sent.',
   ALREADY_SENT: 'The earlier verdict on this photo had already been sent when you changed it.',
+  OUTBOX_FAILED:
+    'The corrections kept on this device could not be sent from its storage; trying again later.',
   // Feedback collection (POST /api/v1/feedback and its export).
   VALIDATION_FAILED: 'The request is not in the expected form.',
   CONFLICT: 'A different record was already sent with this id.',

@@ -1,5 +1,6 @@
 import type { ErrorCode } from './errors';
 import { canonicalJson, type FeedbackReply, type FeedbackRecord } from './feedback';
+import { DEFAULT_HISTORY_LIMITS } from './history-policy';
 
 /**
  * When and how the feedback outbox sends: batch sizing, retry timing, and what each
@@ -88,6 +89,7 @@ export function takeBatch<T extends { record: FeedbackRecord }>(
  * later. The sender holds the outbox lock while it waits, so without a limit one hung
  * connection would stop every later send until the page closed. A full batch is at most
  * about 5 MiB (photos); at 1 Mbit/s, a poor mobile uplink, that takes some 45 s to upload.
+ * On a slower link a batch that times out is sent again one record at a time (the sender).
  */
 export const OUTBOX_SEND_TIMEOUT_MS = 60_000;
 
@@ -101,6 +103,41 @@ export const OUTBOX_SEND_TIMEOUT_MS = 60_000;
  * it again from the list of set-aside records.
  */
 export const OUTBOX_MAX_REFUSALS = 12;
+
+/**
+ * Why a record waits for its next attempt. Only `network` is worth cutting short when the
+ * network comes back (app start, the `online` event, Background Sync): the other two are
+ * the server's own answer, and asking again early only repeats it, or hammers a server
+ * that asked for time.
+ */
+export type WaitReason =
+  /** No answer at all: offline, unreachable, or abandoned after the timeout. */
+  | 'network'
+  /** Refused as a whole (400, 413, 415), sent alone. */
+  | 'refused'
+  /** The server answered "later": 429, 5xx, or an answer that said nothing of the record. */
+  | 'throttled';
+
+/** What a `retry` outcome waits for, from the status of the answer (0: none). */
+export function retryReason(status: number): WaitReason {
+  return status === 0 ? 'network' : 'throttled';
+}
+
+/** Whether a waiting record goes now; `ignoreSchedule` is set when the network came back. */
+export function isDue(
+  row: { nextAttemptAt: number; waitsFor: WaitReason },
+  now: number,
+  ignoreSchedule: boolean,
+): boolean {
+  return row.nextAttemptAt <= now || (ignoreSchedule && row.waitsFor === 'network');
+}
+
+/**
+ * How many "delivered" marks the outbox keeps, one per observation: as many as the history
+ * keeps observations, so a verdict changed in any entry the history still shows is known
+ * to have reached the server. Each mark is two ids and a time, a few MB at most.
+ */
+export const OUTBOX_DELIVERED_MAX = DEFAULT_HISTORY_LIMITS.maxEntries;
 
 export type SendOutcome =
   /** Stored by the server (now or before): the record leaves the outbox. */

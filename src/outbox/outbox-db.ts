@@ -2,6 +2,7 @@ import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from '
 import { z } from 'zod';
 import { fail, ok, type Result } from '../core/errors';
 import { describeIssues, feedbackRecordSchema, type FeedbackRecord } from '../core/feedback';
+import { isDue, OUTBOX_DELIVERED_MAX, type WaitReason } from '../core/outbox-policy';
 import { withOutboxLock } from './outbox-lock';
 
 /**
@@ -22,6 +23,18 @@ export interface WaitingRecord {
   solo: boolean;
   /** How often it was refused as a whole while sent alone (see `OUTBOX_MAX_REFUSALS`). */
   refusals: number;
+  /**
+   * When it was first put on the wire, written under the lock before the request: from then
+   * on the server may hold it, whatever became of the reply, so it is never withdrawn.
+   */
+  sentAt: number | null;
+  /** What its next attempt waits for: only a wait for the network is cut short. */
+  waitsFor: WaitReason;
+  /**
+   * A replacement that waits for the server's word on the earlier verdict of its
+   * observation, which was on the wire: it is not sent meanwhile (see `enqueue`).
+   */
+  held: boolean;
 }
 
 /** A record set aside, as the user sees it. */
@@ -43,6 +56,18 @@ interface SetAsideRow {
   detail?: string;
   observationId?: string | null;
   rejectedAt: number;
+  /** Kept so that "Send again" still knows the server may already hold it. */
+  sentAt?: number | null;
+}
+
+/**
+ * Positive evidence that a record reached the server (it answered accepted or duplicate),
+ * one per observation: a later verdict on that observation is then held back, not sent.
+ */
+interface DeliveredMark {
+  id: string;
+  observationId: string;
+  deliveredAt: number;
 }
 
 interface OutboxSchema extends DBSchema {
@@ -51,8 +76,13 @@ interface OutboxSchema extends DBSchema {
     value: WaitingRecord;
     indexes: { byQueuedAt: number; byObservation: string };
   };
-  // The store keeps its first name, "rejected", so that version 1 databases need no upgrade.
-  rejected: { key: string; value: SetAsideRow };
+  // The store keeps its first name, "rejected", so that version 1 databases keep their rows.
+  rejected: { key: string; value: SetAsideRow; indexes: { byObservation: string } };
+  delivered: {
+    key: string;
+    value: DeliveredMark;
+    indexes: { byObservation: string; byDeliveredAt: number };
+  };
 }
 
 export const OUTBOX_DB_NAME = 'fieldid-outbox';
@@ -63,12 +93,20 @@ function openOutbox(): Promise<IDBPDatabase<OutboxSchema>> {
   return new Promise((resolve, reject) => {
     let gaveUp = false;
     let database: IDBPDatabase<OutboxSchema> | null = null;
-    openDB<OutboxSchema>(OUTBOX_DB_NAME, 1, {
-      upgrade(upgrading) {
-        const waiting = upgrading.createObjectStore('waiting', { keyPath: 'id' });
-        waiting.createIndex('byQueuedAt', 'queuedAt');
-        waiting.createIndex('byObservation', 'observationId');
-        upgrading.createObjectStore('rejected', { keyPath: 'id' });
+    openDB<OutboxSchema>(OUTBOX_DB_NAME, 2, {
+      upgrade(upgrading, oldVersion, _newVersion, transaction) {
+        if (oldVersion < 1) {
+          const waiting = upgrading.createObjectStore('waiting', { keyPath: 'id' });
+          waiting.createIndex('byQueuedAt', 'queuedAt');
+          waiting.createIndex('byObservation', 'observationId');
+          upgrading.createObjectStore('rejected', { keyPath: 'id' });
+        }
+        if (oldVersion < 2) {
+          transaction.objectStore('rejected').createIndex('byObservation', 'observationId');
+          const delivered = upgrading.createObjectStore('delivered', { keyPath: 'id' });
+          delivered.createIndex('byObservation', 'observationId');
+          delivered.createIndex('byDeliveredAt', 'deliveredAt');
+        }
       },
       // A tab still running an older version holds the database: say so now, instead of
       // leaving the verdict waiting unseen until that tab is closed.
@@ -118,9 +156,29 @@ const waitingRowSchema = z
     solo: z.boolean(),
     // Rows queued before refusals were counted have none.
     refusals: z.number().int().min(0).default(0),
+    // Rows queued before sends were marked have none of these three (see `wasOnTheWire`).
+    sentAt: z.number().nullable().optional(),
+    waitsFor: z.enum(['network', 'refused', 'throttled']).default('network'),
+    held: z.boolean().default(false),
   })
   // The server answers by record id: a row keyed otherwise would never be marked sent.
-  .refine((row) => row.id === row.record.id, { message: 'is keyed under another id' });
+  .refine((row) => row.id === row.record.id, { message: 'is keyed under another id' })
+  .transform((row): WaitingRecord => ({
+    ...row,
+    sentAt: wasOnTheWire(row) ? (row.sentAt ?? row.queuedAt) : null,
+  }));
+
+/**
+ * Whether the server may hold a stored row, read from the raw row so that one this
+ * version cannot restore is judged too. A row from before sends were marked carries no
+ * `sentAt`: any attempt it made may have been delivered.
+ */
+function wasOnTheWire(row: unknown): boolean {
+  const fields = isObject(row) ? row : {};
+  if (typeof fields.sentAt === 'number') return true;
+  if (fields.sentAt === null) return false;
+  return typeof fields.attempts !== 'number' || fields.attempts > 0;
+}
 
 /**
  * Stored rows are re-checked on the way out, the whole row and not only the record; a
@@ -162,65 +220,99 @@ function restoreSetAside(key: string, row: unknown): SetAsideRecord {
 }
 
 /**
- * `queued`: it waits to be sent. `held-back`: the verdict it replaces was on the wire when
- * the user changed their mind and reached the server, so this one is set aside (code
- * `ALREADY_SENT`) rather than sent as a second verdict on the same photo; the user may
- * still send it from the list of set-aside records.
+ * `queued`: it waits to be sent. `after-earlier`: the verdict it replaces was put on the
+ * wire and the server may hold it, so this one waits for the server's word on it (see
+ * `enqueue`). `held-back`: the server holds the verdict it replaces, so this one is set
+ * aside (code `ALREADY_SENT`) rather than sent as a second verdict on the same photo; the
+ * user may still send it from the list of set-aside records.
  */
-export type QueueOutcome = 'queued' | 'held-back';
+export type QueueOutcome = 'queued' | 'after-earlier' | 'held-back';
 
-type OutboxTransaction = IDBPTransaction<OutboxSchema, ('waiting' | 'rejected')[], 'readwrite'>;
+type StoreName = 'waiting' | 'rejected' | 'delivered';
+type OutboxTransaction = IDBPTransaction<OutboxSchema, StoreName[], 'readwrite'>;
+const ALL_STORES: StoreName[] = ['waiting', 'rejected', 'delivered'];
+
+function newRow(
+  record: FeedbackRecord,
+  observationId: string | null,
+  now: number,
+  fields: Partial<WaitingRecord> = {},
+): WaitingRecord {
+  return {
+    id: record.id,
+    record,
+    observationId,
+    queuedAt: now,
+    attempts: 0,
+    nextAttemptAt: now,
+    solo: false,
+    refusals: 0,
+    sentAt: null,
+    waitsFor: 'network',
+    held: false,
+    ...fields,
+  };
+}
+
+/** Withdraws the set-aside records of an observation, by key: their photos are not read. */
+async function withdrawSetAside(tx: OutboxTransaction, observationId: string): Promise<void> {
+  const store = tx.objectStore('rejected');
+  const index = store.index('byObservation');
+  for (let cursor = await index.openKeyCursor(observationId); cursor;) {
+    await store.delete(cursor.primaryKey);
+    cursor = await cursor.continue();
+  }
+}
+
+async function isDelivered(tx: OutboxTransaction, observationId: string): Promise<boolean> {
+  return (await tx.objectStore('delivered').index('byObservation').count(observationId)) > 0;
+}
+
+function alreadySent(record: FeedbackRecord, observationId: string | null, now: number) {
+  return { id: record.id, record, code: 'ALREADY_SENT', observationId, rejectedAt: now };
+}
 
 async function replaceAndPut(
   tx: OutboxTransaction,
   record: FeedbackRecord,
   observationId: string | null,
-  replacing: readonly string[],
   now: number,
 ): Promise<QueueOutcome> {
   const waiting = tx.objectStore('waiting');
-  const setAsideStore = tx.objectStore('rejected');
-  let delivered = false;
+  let outcome: QueueOutcome = 'queued';
   if (observationId !== null) {
-    const stillWaiting = await waiting.index('byObservation').getAllKeys(observationId);
-    for (const id of stillWaiting) await waiting.delete(id);
-    for (const id of replacing) {
-      if (stillWaiting.includes(id)) continue;
-      // Gone while the send held the lock: set aside (refused), or else delivered.
-      if ((await setAsideStore.get(id)) === undefined) delivered = true;
+    let onTheWire = false;
+    const index = waiting.index('byObservation');
+    for (let cursor = await index.openCursor(observationId); cursor;) {
+      if (wasOnTheWire(cursor.value)) onTheWire = true;
+      else await waiting.delete(cursor.primaryKey);
+      cursor = await cursor.continue();
     }
-    for (const row of await setAsideStore.getAll()) {
-      if (row.observationId === observationId) await setAsideStore.delete(row.id);
-    }
+    await withdrawSetAside(tx, observationId);
+    if (onTheWire) outcome = 'after-earlier';
+    else if (await isDelivered(tx, observationId)) outcome = 'held-back';
   }
-  if (delivered) {
-    await setAsideStore.put({
-      id: record.id,
-      record,
-      code: 'ALREADY_SENT',
-      observationId,
-      rejectedAt: now,
-    });
+  if (outcome === 'held-back') {
+    await tx.objectStore('rejected').put(alreadySent(record, observationId, now));
   } else {
-    await waiting.put({
-      id: record.id,
-      record,
-      observationId,
-      queuedAt: now,
-      attempts: 0,
-      nextAttemptAt: now,
-      solo: false,
-      refusals: 0,
-    });
+    await waiting.put(newRow(record, observationId, now, { held: outcome === 'after-earlier' }));
   }
   await tx.done;
-  return delivered ? 'held-back' : 'queued';
+  return outcome;
 }
 
 /**
- * Queues a record. A newer verdict on the same observation withdraws the unsent one (and
- * one set aside) under the outbox lock, so a withdrawn record is never on the wire and
- * never reaches the server: of a verdict and its replacement, at most one is sent. A
+ * Queues a record. The rule for a verdict that replaces another on the same observation,
+ * whenever the earlier one was sent (long before, or while this one waited for the lock):
+ * the server never gets both unless the user asks for it.
+ * - The earlier one was never put on the wire: it is withdrawn, and this one is queued.
+ * - The earlier one was put on the wire and no answer about it came back (a lost reply, a
+ *   timeout: the upload may still land): it stays queued until the server answers for it,
+ *   and this one waits. If the server then holds it, this one is set aside as
+ *   `ALREADY_SENT`; if the server refuses it, this one goes instead.
+ * - The server holds the earlier one (a "delivered" mark): this one is set aside as
+ *   `ALREADY_SENT`, for the user to send again if they mean it.
+ * All of it reads the outbox under the lock, so it sees what the sender last recorded. A
  * failed write (storage full, the database held by another tab) leaves the outbox as it
  * was and comes back as a value, for the user to see.
  */
@@ -230,15 +322,10 @@ export async function enqueue(
   now: number,
 ): Promise<Result<QueueOutcome>> {
   try {
-    // What the user is replacing, read before waiting for the lock: a send may hold it.
-    const replacing =
-      observationId === null
-        ? []
-        : await (await db()).getAllKeysFromIndex('waiting', 'byObservation', observationId);
     return await withOutboxLock(async () => {
-      const tx = (await db()).transaction(['waiting', 'rejected'], 'readwrite');
+      const tx = (await db()).transaction(ALL_STORES, 'readwrite');
       try {
-        return ok<QueueOutcome>(await replaceAndPut(tx, record, observationId, replacing, now));
+        return ok<QueueOutcome>(await replaceAndPut(tx, record, observationId, now));
       } catch (error) {
         // A write that threw is not always an aborted transaction: abort it, so a
         // withdrawal is never kept without the record that replaces it.
@@ -256,17 +343,22 @@ export async function enqueue(
   }
 }
 
-/** Records due now, oldest first; a row that cannot be read is set aside on the way. */
-export async function dueRecords(now: number): Promise<WaitingRecord[]> {
+/**
+ * Records due now, oldest first; a row that cannot be read is set aside on the way. A
+ * replacement held for an earlier verdict is settled here once that one has left the
+ * queue: set aside if the server holds it, otherwise released (see `enqueue`). Called under
+ * the outbox lock, by the sender.
+ */
+export async function dueRecords(now: number, ignoreSchedule = false): Promise<WaitingRecord[]> {
   // The whole store, not the byQueuedAt index: a row without a valid queuedAt is missing
   // from the index, and would never be seen (nor set aside).
-  const tx = (await db()).transaction(['waiting', 'rejected'], 'readwrite');
-  const due: WaitingRecord[] = [];
+  const tx = (await db()).transaction(ALL_STORES, 'readwrite');
+  const readable: WaitingRecord[] = [];
   const waiting = tx.objectStore('waiting');
   for (let cursor = await waiting.openCursor(); cursor; cursor = await cursor.continue()) {
     const restored = restoreWaiting(cursor.value);
     if (restored.ok) {
-      if (restored.value.nextAttemptAt <= now) due.push(restored.value);
+      readable.push(restored.value);
       continue;
     }
     const key = String(cursor.primaryKey);
@@ -274,13 +366,66 @@ export async function dueRecords(now: number): Promise<WaitingRecord[]> {
     await tx.objectStore('rejected').put(unreadableRow(key, cursor.value, detail, now));
     await cursor.delete();
   }
+  const awaited = new Set(
+    readable.filter((row) => row.sentAt !== null).map((row) => row.observationId),
+  );
+  const due: WaitingRecord[] = [];
+  for (const row of readable) {
+    let ready = row;
+    if (row.held && (row.observationId === null || !awaited.has(row.observationId))) {
+      if (row.observationId !== null && (await isDelivered(tx, row.observationId))) {
+        await tx.objectStore('rejected').put(alreadySent(row.record, row.observationId, now));
+        await waiting.delete(row.id);
+        continue;
+      }
+      // The earlier verdict was refused, or can no longer be sent: this one takes its place.
+      if (row.observationId !== null) await withdrawSetAside(tx, row.observationId);
+      ready = { ...row, held: false, nextAttemptAt: now, waitsFor: 'network' };
+      await waiting.put(ready);
+    }
+    if (!ready.held && isDue(ready, now, ignoreSchedule)) due.push(ready);
+  }
   await tx.done;
   return due.sort((a, b) => a.queuedAt - b.queuedAt);
 }
 
-export async function removeWaiting(ids: readonly string[]): Promise<void> {
+/** Written under the lock before the request goes: see `WaitingRecord.sentAt`. */
+export async function markOnTheWire(ids: readonly string[], now: number): Promise<void> {
   const tx = (await db()).transaction('waiting', 'readwrite');
-  await Promise.all([...ids.map((id) => tx.store.delete(id)), tx.done]);
+  for (const id of ids) {
+    const row = await tx.store.get(id);
+    if (row !== undefined) await tx.store.put({ ...row, sentAt: row.sentAt ?? now });
+  }
+  await tx.done;
+}
+
+/**
+ * The server holds these (accepted or duplicate): they leave the queue, and in the same
+ * transaction their observation is marked delivered, so no later step has to infer
+ * delivery from a record being missing.
+ */
+export async function markDelivered(ids: readonly string[], now: number): Promise<void> {
+  const tx = (await db()).transaction(['waiting', 'delivered'], 'readwrite');
+  const delivered = tx.objectStore('delivered');
+  for (const id of ids) {
+    const row = await tx.objectStore('waiting').get(id);
+    if (row === undefined) continue;
+    await tx.objectStore('waiting').delete(id);
+    if (typeof row.observationId !== 'string') continue;
+    const index = delivered.index('byObservation');
+    for (let cursor = await index.openKeyCursor(row.observationId); cursor;) {
+      await delivered.delete(cursor.primaryKey);
+      cursor = await cursor.continue();
+    }
+    await delivered.put({ id, observationId: row.observationId, deliveredAt: now });
+  }
+  let surplus = (await delivered.count()) - OUTBOX_DELIVERED_MAX;
+  const oldest = delivered.index('byDeliveredAt');
+  for (let cursor = await oldest.openKeyCursor(); cursor && surplus > 0; surplus--) {
+    await delivered.delete(cursor.primaryKey);
+    cursor = await cursor.continue();
+  }
+  await tx.done;
 }
 
 export async function setAside(
@@ -298,6 +443,7 @@ export async function setAside(
       ...(detail === undefined ? {} : { detail }),
       observationId: row.observationId,
       rejectedAt: now,
+      sentAt: wasOnTheWire(row) ? (row.sentAt ?? row.queuedAt) : null,
     });
     await tx.objectStore('waiting').delete(id);
   }
@@ -305,14 +451,14 @@ export async function setAside(
 }
 
 /**
- * One more try later, after `delayFor(attempts so far)`; `refused` also counts a refusal
- * as a whole, which bounds how often the same bytes are sent.
+ * One more try later, after `delayFor(attempts so far)`, waiting for `reason`; a refusal
+ * as a whole is also counted, which bounds how often the same bytes are sent.
  */
 export async function reschedule(
   ids: readonly string[],
   delayFor: (attempts: number) => number,
   now: number,
-  options: { refused?: boolean } = {},
+  reason: WaitReason,
 ): Promise<void> {
   const tx = (await db()).transaction('waiting', 'readwrite');
   for (const id of ids) {
@@ -322,7 +468,8 @@ export async function reschedule(
       ...row,
       attempts: row.attempts + 1,
       nextAttemptAt: now + delayFor(row.attempts),
-      refusals: (row.refusals ?? 0) + (options.refused ? 1 : 0),
+      refusals: (row.refusals ?? 0) + (reason === 'refused' ? 1 : 0),
+      waitsFor: reason,
     });
   }
   await tx.done;
@@ -353,29 +500,16 @@ export async function outboxSnapshot(): Promise<OutboxSnapshot> {
     setAside.push(restoreSetAside(String(cursor.primaryKey), cursor.value));
   }
   await tx.done;
-  const due = rows.map((row) => row.nextAttemptAt).filter((at) => typeof at === 'number');
+  // A held replacement has no time of its own: it goes when the earlier verdict is settled.
+  const due = rows
+    .filter((row) => row.held !== true)
+    .map((row) => row.nextAttemptAt)
+    .filter((at) => typeof at === 'number');
   return {
     waiting: rows.length,
     nextAttemptAt: due.length === 0 ? null : Math.min(...due),
     setAside: setAside.sort((a, b) => a.setAsideAt - b.setAsideAt),
   };
-}
-
-export async function outboxCounts(): Promise<{
-  waiting: number;
-  rejected: number;
-  nextAttemptAt: number | null;
-}> {
-  const snapshot = await outboxSnapshot();
-  return {
-    waiting: snapshot.waiting,
-    rejected: snapshot.setAside.length,
-    nextAttemptAt: snapshot.nextAttemptAt,
-  };
-}
-
-export async function setAsideRecords(): Promise<SetAsideRecord[]> {
-  return (await outboxSnapshot()).setAside;
 }
 
 /**
@@ -398,16 +532,12 @@ export async function sendAgain(id: string, now: number): Promise<Result<void>> 
             record.success ? 'is keyed under another id' : describeIssues(record.error),
           );
     }
-    await tx.objectStore('waiting').put({
-      id,
-      record: record.data,
-      observationId: typeof fields.observationId === 'string' ? fields.observationId : null,
-      queuedAt: now,
-      attempts: 0,
-      nextAttemptAt: now,
-      solo: true,
-      refusals: 0,
-    });
+    const observationId = typeof fields.observationId === 'string' ? fields.observationId : null;
+    // Sent before, it may be held by the server: a later change must still not withdraw it.
+    const sentAt = typeof fields.sentAt === 'number' ? fields.sentAt : null;
+    await tx
+      .objectStore('waiting')
+      .put(newRow(record.data, observationId, now, { solo: true, sentAt }));
     await tx.objectStore('rejected').delete(id);
     await tx.done;
     return ok(undefined);

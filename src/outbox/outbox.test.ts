@@ -24,14 +24,13 @@ import {
 import {
   dueRecords,
   enqueue,
+  markDelivered,
   markSolo,
   OUTBOX_DB_NAME,
-  outboxCounts,
-  removeWaiting,
+  outboxSnapshot,
   reschedule,
   sendAgain,
   setAside,
-  setAsideRecords,
   type WaitingRecord,
 } from './outbox-db';
 import { flushOutbox } from './sender';
@@ -55,9 +54,17 @@ function record(n: number, overrides: Record<string, unknown> = {}): FeedbackRec
   });
 }
 
+async function outboxCounts() {
+  const snapshot = await outboxSnapshot();
+  const { waiting, nextAttemptAt } = snapshot;
+  return { waiting, rejected: snapshot.setAside.length, nextAttemptAt };
+}
+
+const setAsideRecords = async () => (await outboxSnapshot()).setAside;
+
 /** A second connection, as another tab or the service worker would have. */
 async function rawDb() {
-  await outboxCounts(); // the module creates the stores first
+  await outboxSnapshot(); // the module creates the stores first
   return openDB(OUTBOX_DB_NAME);
 }
 
@@ -72,8 +79,10 @@ async function rawRows(): Promise<unknown[]> {
 
 beforeEach(async () => {
   const raw = await rawDb();
-  const tx = raw.transaction(['waiting', 'rejected'], 'readwrite');
-  await Promise.all([tx.objectStore('waiting').clear(), tx.objectStore('rejected').clear()]);
+  const tx = raw.transaction(['waiting', 'rejected', 'delivered'], 'readwrite');
+  await Promise.all(
+    ['waiting', 'rejected', 'delivered'].map((name) => tx.objectStore(name).clear()),
+  );
   await tx.done;
   raw.close();
 });
@@ -97,6 +106,9 @@ describe('the outbox database', () => {
         nextAttemptAt: 1_000,
         solo: false,
         refusals: 0,
+        sentAt: null,
+        waitsFor: 'network',
+        held: false,
       },
       {
         id: uuid(2),
@@ -107,6 +119,9 @@ describe('the outbox database', () => {
         nextAttemptAt: 2_000,
         solo: false,
         refusals: 0,
+        sentAt: null,
+        waitsFor: 'network',
+        held: false,
       },
     ]);
   });
@@ -138,8 +153,8 @@ describe('the outbox database', () => {
       delays.push(attempts);
       return 1_000 * 2 ** attempts;
     };
-    await reschedule([uuid(1), uuid(99)], delayFor, 100);
-    await reschedule([uuid(1)], delayFor, 200);
+    await reschedule([uuid(1), uuid(99)], delayFor, 100, 'network');
+    await reschedule([uuid(1)], delayFor, 200, 'network');
     expect(delays).toEqual([0, 1]);
     expect(ids(await dueRecords(2_199))).toEqual([uuid(2)]);
     const [first] = (await dueRecords(2_200)).filter((row) => row.id === uuid(1));
@@ -169,7 +184,7 @@ describe('the outbox database', () => {
     await enqueue(record(2), null, 0);
     await enqueue(record(3), null, 0);
     await markSolo([uuid(2), uuid(99)]);
-    await removeWaiting([uuid(1), uuid(98)]);
+    await markDelivered([uuid(1), uuid(98)], 0);
     const due = await dueRecords(0);
     expect(due.map((row) => [row.id, row.solo])).toEqual([
       [uuid(2), true],
@@ -409,6 +424,60 @@ describe('flushOutbox against the real server', () => {
     expect(await app.store.count()).toBe(3);
   });
 
+  it('a verdict stored by the server whose reply was lost is not withdrawn by a change: the server never has both', async () => {
+    const app = await start();
+    const first = valid();
+    advance(1);
+    await enqueue(first, 'obs-1', Date.now());
+    const { fetchFn, exchanges } = fetchThrough(app.app, { loseReplies: 1 });
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 0, rejected: 0, retryLater: 1 });
+    expect(await storedIds(app)).toEqual([first.id]); // stored, but the phone does not know
+
+    advance(1);
+    const change = valid({ verdict: 'not-an-animal', predicted: null, correctedLabel: undefined });
+    expect(await enqueue(change, 'obs-1', Date.now())).toEqual({
+      ok: true,
+      value: 'after-earlier',
+    });
+    advance(OUTBOX_MAX_DELAY_MS);
+    expect(await flushOutbox(fetchFn)).toEqual({ sent: 1, rejected: 0, retryLater: 0 });
+    expect(exchanges.map((e) => e.sentIds)).toEqual([[first.id], [first.id]]);
+    expect(await storedIds(app)).toEqual([first.id]);
+    expect(await setAsideRecords()).toMatchObject([{ id: change.id, code: 'ALREADY_SENT' }]);
+  });
+
+  it('keeps the backoff of a refused record, and a Retry-After, when the network comes back', async () => {
+    const app = await start();
+    await queue(valid());
+    let answers = 0;
+    const refusing = (async () => {
+      answers++;
+      return new Response('too large', { status: 413 });
+    }) as typeof fetch;
+    expect(await flushOutbox(refusing)).toEqual({ sent: 0, rejected: 0, retryLater: 1 });
+    for (let start = 0; start < 3; start++) await flushOutbox(refusing, { ignoreSchedule: true });
+    expect(answers).toBe(1);
+
+    advance(OUTBOX_MAX_DELAY_MS);
+    const limited = (async () => {
+      answers++;
+      return new Response('slow down', { status: 429, headers: { 'retry-after': '600' } });
+    }) as typeof fetch;
+    expect(await flushOutbox(limited)).toEqual({ sent: 0, rejected: 0, retryLater: 1 });
+    await flushOutbox(limited, { ignoreSchedule: true });
+    expect(answers).toBe(2);
+
+    // A wait for the network is still cut short.
+    advance(600_000);
+    const offline = (async () => {
+      answers++;
+      throw new TypeError('Failed to fetch');
+    }) as typeof fetch;
+    await flushOutbox(offline);
+    const { fetchFn } = fetchThrough(app.app);
+    expect(await flushOutbox(fetchFn, { ignoreSchedule: true })).toMatchObject({ sent: 1 });
+  });
+
   it('splits a batch refused as a whole (413) and sends its records one by one', async () => {
     const records = [valid(), valid(), valid()];
     const oneRecordBytes = JSON.stringify({ records: [records[0]] }).length;
@@ -597,34 +666,120 @@ describe('the sender and the outbox lock', () => {
     expect(await third).toEqual({ sent: 1, rejected: 0, retryLater: 0 });
   });
 
-  it('withdraws a verdict only when it is not on the wire: its replacement waits for the send', async () => {
+  it('sends the records of a batch that timed out one at a time, so a slow uplink still drains', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    await enqueue(record(1), null, 0);
+    await enqueue(record(2), null, 0);
+    const slow = heldFetch();
+    const first = flushOutbox(slow.fetchFn);
+    await slow.made(1);
+    expect(slow.requests[0]!.ids).toEqual([uuid(1), uuid(2)]);
+    await vi.advanceTimersByTimeAsync(OUTBOX_SEND_TIMEOUT_MS);
+    expect(await first).toEqual({ sent: 0, rejected: 0, retryLater: 2 });
+
+    const next = heldFetch();
+    const second = flushOutbox(next.fetchFn, { ignoreSchedule: true });
+    await next.made(1);
+    expect(next.requests[0]!.ids).toEqual([uuid(1)]);
+    next.requests[0]!.answer(accepted(uuid(1)));
+    await next.made(2);
+    expect(next.requests[1]!.ids).toEqual([uuid(2)]);
+    next.requests[1]!.answer(accepted(uuid(2)));
+    expect(await second).toEqual({ sent: 2, rejected: 0, retryLater: 0 });
+  });
+
+  it('keeps a verdict whose request failed queued, and holds its replacement until the server answers for it', async () => {
     await enqueue(record(1), 'obs-1', 0);
     const held = heldFetch();
     const sending = flushOutbox(held.fetchFn);
     await held.made(1);
     expect(held.requests[0]!.ids).toEqual([uuid(1)]);
 
-    // The user changes their mind while record 1 is on the wire.
-    let replaced = false;
+    // The user changes their mind while record 1 is on the wire; the request then fails,
+    // which says nothing about whether the server stored it.
     const replacement = record(2, { verdict: 'not-an-animal', predicted: null });
-    const replacing = enqueue(replacement, 'obs-1', 1).then((result) => {
-      replaced = true;
-      return result;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(replaced).toBe(false);
-
-    // The request fails: record 1 never reached the server, so it is withdrawn.
+    const replacing = enqueue(replacement, 'obs-1', 1);
     held.requests[0]!.answer(new TypeError('Failed to fetch'));
     expect(await sending).toEqual({ sent: 0, rejected: 0, retryLater: 1 });
-    expect(await replacing).toEqual({ ok: true, value: 'queued' });
+    expect(await replacing).toEqual({ ok: true, value: 'after-earlier' });
+    expect(await outboxCounts()).toMatchObject({ waiting: 2, rejected: 0 });
 
+    // Only record 1 goes again; the server had it, so the replacement is set aside.
     const later = heldFetch();
     const next = flushOutbox(later.fetchFn, { ignoreSchedule: true });
     await later.made(1);
-    later.requests[0]!.answer(accepted(uuid(2)));
+    later.requests[0]!.answer(Response.json({ results: [{ id: uuid(1), status: 'duplicate' }] }));
     expect(await next).toEqual({ sent: 1, rejected: 0, retryLater: 0 });
-    expect(later.requests.map((r) => r.ids)).toEqual([[uuid(2)]]);
+    expect(later.requests.map((r) => r.ids)).toEqual([[uuid(1)]]);
+    expect(await setAsideRecords()).toMatchObject([
+      { id: uuid(2), code: 'ALREADY_SENT', record: replacement },
+    ]);
+    expect(await outboxCounts()).toMatchObject({ waiting: 0, nextAttemptAt: null });
+  });
+
+  it('sends the held replacement when the server refuses the verdict it replaces', async () => {
+    await enqueue(record(1), 'obs-1', 0);
+    const offline = (async () => {
+      throw new TypeError('Failed to fetch');
+    }) as typeof fetch;
+    await flushOutbox(offline);
+    expect(await enqueue(record(2), 'obs-1', 1)).toEqual({ ok: true, value: 'after-earlier' });
+    // A held replacement has no time of its own: nothing to arm a retry timer for but record 1.
+    expect((await outboxCounts()).nextAttemptAt).toBe(
+      (await dueRecords(Number.POSITIVE_INFINITY)).find((r) => r.id === uuid(1))?.nextAttemptAt,
+    );
+
+    const held = heldFetch();
+    const next = flushOutbox(held.fetchFn, { ignoreSchedule: true });
+    await held.made(1);
+    held.requests[0]!.answer(
+      Response.json(
+        { results: [{ id: uuid(1), status: 'rejected', code: 'UNKNOWN_LABEL' }] },
+        { status: 422 },
+      ),
+    );
+    await held.made(2);
+    held.requests[1]!.answer(accepted(uuid(2)));
+    expect(await next).toEqual({ sent: 1, rejected: 1, retryLater: 0 });
+    expect(held.requests.map((r) => r.ids)).toEqual([[uuid(1)], [uuid(2)]]);
+    // The refused verdict was replaced: it is not offered to be sent again.
+    expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 0, nextAttemptAt: null });
+  });
+
+  it('holds back the change of a verdict delivered long before, as of one delivered during the change', async () => {
+    await enqueue(record(1), 'obs-1', 0);
+    const held = heldFetch();
+    const sending = flushOutbox(held.fetchFn);
+    await held.made(1);
+    held.requests[0]!.answer(accepted(uuid(1)));
+    expect(await sending).toMatchObject({ sent: 1 });
+
+    expect(await enqueue(record(2), 'obs-1', 5)).toEqual({ ok: true, value: 'held-back' });
+    expect(await setAsideRecords()).toMatchObject([{ id: uuid(2), code: 'ALREADY_SENT' }]);
+    expect(await outboxCounts()).toMatchObject({ waiting: 0 });
+    // Another observation is not affected.
+    expect(await enqueue(record(3), 'obs-2', 6)).toEqual({ ok: true, value: 'queued' });
+  });
+
+  it('two quick changes withdraw each other, and none is taken for delivered', async () => {
+    // Record 0 waits for later, so that a send of another record can hold the lock.
+    await enqueue(record(10), 'obs-1', Date.now() + 3_600_000);
+    await enqueue(record(9), null, 0);
+    const held = heldFetch();
+    const sending = flushOutbox(held.fetchFn);
+    await held.made(1);
+    expect(held.requests[0]!.ids).toEqual([uuid(9)]);
+
+    const first = enqueue(record(11), 'obs-1', 1);
+    const second = enqueue(record(12, { verdict: 'not-an-animal', predicted: null }), 'obs-1', 2);
+    held.requests[0]!.answer(accepted(uuid(9)));
+    expect(await first).toEqual({ ok: true, value: 'queued' });
+    expect(await second).toEqual({ ok: true, value: 'queued' });
+    // The same run goes on with what is due: the last verdict only.
+    await held.made(2);
+    held.requests[1]!.answer(accepted(uuid(12)));
+    expect(await sending).toEqual({ sent: 2, rejected: 0, retryLater: 0 });
+    expect(held.requests.map((r) => r.ids)).toEqual([[uuid(9)], [uuid(12)]]);
     expect(await outboxCounts()).toEqual({ waiting: 0, rejected: 0, nextAttemptAt: null });
   });
 
@@ -679,5 +834,72 @@ describe('the sender and the outbox lock', () => {
     const result = await sendAgain(uuid(1), 20);
     expect(result).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
     expect(await outboxCounts()).toMatchObject({ waiting: 0, rejected: 1 });
+  });
+});
+
+/**
+ * Web Locks as the browser gives them: one holder per name at a time, across every
+ * context. Node has none, so without this only the in-context fallback queue is tested.
+ */
+function fakeLocks() {
+  const tails = new Map<string, Promise<unknown>>();
+  const names: string[] = [];
+  let holders = 0;
+  let mostHolders = 0;
+  const locks = {
+    request<R>(name: string, callback: () => Promise<R>): Promise<R> {
+      names.push(name);
+      const run = (tails.get(name) ?? Promise.resolve()).then(async () => {
+        mostHolders = Math.max(mostHolders, ++holders);
+        try {
+          return await callback();
+        } finally {
+          holders--;
+        }
+      });
+      tails.set(
+        name,
+        run.catch(() => {}),
+      );
+      return run;
+    },
+  };
+  return { locks, names, mostHolders: () => mostHolders };
+}
+
+describe('the outbox lock with Web Locks', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  });
+
+  it('keeps the sends of the page and of the service worker apart', async () => {
+    const fake = fakeLocks();
+    vi.stubGlobal('navigator', { locks: fake.locks });
+    // Two copies of the modules, each with its own fallback queue: as the page and the
+    // service worker, only the Web Lock can keep them apart.
+    vi.resetModules();
+    const page = await import('./sender');
+    vi.resetModules();
+    const worker = await import('./sender');
+    const workerDb = await import('./outbox-db');
+    await workerDb.enqueue(record(1), null, 0);
+
+    const held = heldFetch();
+    const fromPage = page.flushOutbox(held.fetchFn);
+    await held.made(1);
+    const fromWorker = worker.flushOutbox(held.fetchFn, { ignoreSchedule: true });
+    // The worker's replacement of a verdict waits as well.
+    const changed = workerDb.enqueue(record(2), null, 1);
+    held.requests[0]!.answer(accepted(uuid(1)));
+    await held.made(2);
+    expect(held.requests.map((r) => r.ids)).toEqual([[uuid(1)], [uuid(2)]]);
+    held.requests[1]!.answer(accepted(uuid(2)));
+
+    expect(await fromPage).toEqual({ sent: 2, rejected: 0, retryLater: 0 });
+    expect(await fromWorker).toEqual({ sent: 0, rejected: 0, retryLater: 0 });
+    expect(await changed).toEqual({ ok: true, value: 'queued' });
+    expect(fake.mostHolders()).toBe(1);
+    expect(new Set(fake.names)).toEqual(new Set(['fieldid-outbox']));
   });
 });

@@ -10,12 +10,14 @@ import {
   OUTBOX_SEND_TIMEOUT_MS,
   retryAfterMs,
   retryDelayMs,
+  retryReason,
   takeBatch,
 } from '../core/outbox-policy';
 import {
   dueRecords,
+  markDelivered,
+  markOnTheWire,
   markSolo,
-  removeWaiting,
   reschedule,
   setAside,
   type WaitingRecord,
@@ -50,10 +52,12 @@ interface Answer {
   status: number;
   body: FeedbackReply | null;
   retryAfter: number | null;
+  /** Abandoned after `OUTBOX_SEND_TIMEOUT_MS`: the link may be too slow for the batch. */
+  timedOut: boolean;
 }
 
 /** Status 0 means "no answer": offline, unreachable, or not answered in time. */
-const NO_ANSWER: Answer = { status: 0, body: null, retryAfter: null };
+const NO_ANSWER: Answer = { status: 0, body: null, retryAfter: null, timedOut: false };
 
 /**
  * One request, abandoned after `OUTBOX_SEND_TIMEOUT_MS`. The timer settles the wait even
@@ -65,7 +69,7 @@ async function post(fetchFn: typeof fetch, batch: readonly WaitingRecord[]): Pro
   const timedOut = new Promise<Answer>((resolve) => {
     timer = setTimeout(() => {
       controller.abort(new DOMException('The feedback request timed out.', 'TimeoutError'));
-      resolve(NO_ANSWER);
+      resolve({ ...NO_ANSWER, timedOut: true });
     }, OUTBOX_SEND_TIMEOUT_MS);
   });
   const exchange = async (): Promise<Answer> => {
@@ -82,7 +86,7 @@ async function post(fetchFn: typeof fetch, batch: readonly WaitingRecord[]): Pro
       const parsed = feedbackReplySchema.safeParse(await response.json().catch(() => null));
       body = parsed.success ? parsed.data : null;
     }
-    return { status, body, retryAfter };
+    return { status, body, retryAfter, timedOut: false };
   };
   try {
     return await Promise.race([exchange().catch(() => NO_ANSWER), timedOut]);
@@ -113,19 +117,22 @@ interface FlushRun {
 
 async function sendOneBatch(run: FlushRun): Promise<BatchResult> {
   const { summary } = run;
-  const due = (await dueRecords(run.ignoreSchedule ? Number.POSITIVE_INFINITY : Date.now())).filter(
+  const due = (await dueRecords(Date.now(), run.ignoreSchedule)).filter(
     (row) => !run.deferred.has(row.id),
   );
   if (due.length === 0) return { kind: 'empty' };
   const batch = nextBatch(due);
   const ids = batch.map((b) => b.id);
-  const { status, body, retryAfter } = await post(run.fetchFn, batch);
+  // Before the request, never after: a reply may be lost, or the upload may land after the
+  // timeout, and a record the server may hold must not be withdrawn by a later verdict.
+  await markOnTheWire(ids, Date.now());
+  const { status, body, retryAfter, timedOut } = await post(run.fetchFn, batch);
 
   let stop = false;
   const refusals = batch.length === 1 ? batch[0]!.refusals : 0;
   for (const outcome of interpretReply(ids, status, body, retryAfter, refusals)) {
     if (outcome.kind === 'done') {
-      await removeWaiting(outcome.ids);
+      await markDelivered(outcome.ids, Date.now());
       summary.sent += outcome.ids.length;
     } else if (outcome.kind === 'rejected') {
       await setAside(outcome.records, Date.now());
@@ -135,7 +142,7 @@ async function sendOneBatch(run: FlushRun): Promise<BatchResult> {
     } else if (outcome.kind === 'refused') {
       // Only this record waits: the others go on now.
       const delayFor = (attempts: number) => retryDelayMs(attempts, null, Math.random());
-      await reschedule(outcome.ids, delayFor, Date.now(), { refused: true });
+      await reschedule(outcome.ids, delayFor, Date.now(), 'refused');
       for (const id of outcome.ids) run.deferred.add(id);
       summary.retryLater += outcome.ids.length;
     } else {
@@ -144,18 +151,23 @@ async function sendOneBatch(run: FlushRun): Promise<BatchResult> {
         outcome.ids,
         (attempts) => retryDelayMs(attempts, afterMs, Math.random()),
         Date.now(),
+        retryReason(status),
       );
       summary.retryLater += outcome.ids.length;
       stop = true;
     }
   }
+  // A batch of photos can take longer than the timeout on a slow uplink, and sending the
+  // same batch again would never finish: its records go one at a time from now on.
+  if (timedOut && batch.length > 1) await markSolo(ids);
   return { kind: 'sent', stop };
 }
 
 /**
- * `ignoreSchedule`: the network just came back (the `online` event, Background Sync), so
- * records waiting out a backoff for lack of network go now; a server's Retry-After still
- * stops the loop as soon as it is answered again.
+ * `ignoreSchedule`: the network just came back (app start, the `online` event, Background
+ * Sync), so records waiting out a backoff for lack of network go now. Records waiting
+ * because the server refused them or asked for time (Retry-After) keep their schedule:
+ * the network coming back changes nothing about that answer.
  */
 export async function flushOutbox(
   fetchFn: typeof fetch = fetch,

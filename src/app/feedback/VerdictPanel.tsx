@@ -38,14 +38,7 @@ function describe(verdict: Verdict, species: Label[] | null): string {
  * Two taps to say whether a result is right. The verdict goes into the history entry and,
  * as an anonymous record, into the outbox that is sent when there is a network.
  */
-export function VerdictPanel({
-  observationId,
-  model,
-  answer,
-  verdict,
-  photo,
-  onVerdict,
-}: {
+export interface VerdictPanelProps {
   observationId: string | null;
   model: ModelRef;
   answer: Answer;
@@ -53,7 +46,16 @@ export function VerdictPanel({
   /** The photo itself, when there is one to send with a correction. */
   photo: Blob | null;
   onVerdict: (verdict: Verdict) => void;
-}) {
+}
+
+export function VerdictPanel({
+  observationId,
+  model,
+  answer,
+  verdict,
+  photo,
+  onVerdict,
+}: VerdictPanelProps) {
   const [species, setSpecies] = useState<Label[] | null>(null);
   const [picking, setPicking] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
@@ -63,6 +65,13 @@ export function VerdictPanel({
   const notQueued = useFeedbackStore(
     (s) => s.notQueued.find((entry) => entry.recordId === notQueuedId) ?? null,
   );
+  // Until a verdict is queued, another one on the same observation would race it for what
+  // it replaces: the buttons wait, here and in any other panel on the same observation.
+  const [pending, setPending] = useState(false);
+  const queueing = useFeedbackStore(
+    (s) => observationId !== null && s.submitting.includes(observationId),
+  );
+  const busy = pending || queueing;
 
   const settle = (submission: VerdictSubmission | null) => {
     if (submission === null) return;
@@ -77,15 +86,20 @@ export function VerdictPanel({
   const submit = async (choice: VerdictChoice, sharePhoto = false) => {
     setError(null);
     setNotices([]);
-    settle(
-      await submitVerdict({
-        observationId,
-        model,
-        answer,
-        choice,
-        photo: sharePhoto ? photo : null,
-      }),
-    );
+    setPending(true);
+    try {
+      settle(
+        await submitVerdict({
+          observationId,
+          model,
+          answer,
+          choice,
+          photo: sharePhoto ? photo : null,
+        }),
+      );
+    } finally {
+      setPending(false);
+    }
   };
 
   const openPicker = async () => {
@@ -119,7 +133,7 @@ export function VerdictPanel({
       {verdict && !changing ? (
         <p>
           {describe(verdict, species)}{' '}
-          <button type="button" className="link" onClick={() => setChanging(true)}>
+          <button type="button" className="link" disabled={busy} onClick={() => setChanging(true)}>
             Change
           </button>
         </p>
@@ -129,6 +143,7 @@ export function VerdictPanel({
             <button
               type="button"
               className="button"
+              disabled={busy}
               onClick={() => void submit({ kind: 'correct' })}
             >
               Correct
@@ -138,12 +153,18 @@ export function VerdictPanel({
             <button
               type="button"
               className="button"
+              disabled={busy}
               onClick={() => void submit({ kind: 'not-an-animal' })}
             >
               Right, no animal
             </button>
           )}
-          <button type="button" className="button" onClick={() => void openPicker()}>
+          <button
+            type="button"
+            className="button"
+            disabled={busy}
+            onClick={() => void openPicker()}
+          >
             {answer.kind === 'animal' ? 'Wrong species?' : 'Pick the species'}
           </button>
         </div>
@@ -159,17 +180,21 @@ export function VerdictPanel({
           <button
             type="button"
             className="link"
+            disabled={busy}
             onClick={() => void retryQueueing(notQueued.recordId).then(settle)}
           >
             Retry
           </button>
         </p>
       )}
-      {notices.map((notice) => (
-        <p key={notice.code} className="muted small" role="status" data-code={notice.code}>
-          {notice.message}
-        </p>
-      ))}
+      {/* Mounted before its text: a live region inserted with its text may not be read. */}
+      <div className="muted small" role="status" data-testid="verdict-notices">
+        {notices.map((notice) => (
+          <p key={notice.code} data-code={notice.code}>
+            {notice.message}
+          </p>
+        ))}
+      </div>
       {picking && species && (
         <SpeciesPicker
           species={species}

@@ -1,9 +1,10 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Answer } from '../../core/answer';
-import { dueRecords, outboxCounts } from '../../outbox/outbox-db';
+import { dueRecords, outboxSnapshot } from '../../outbox/outbox-db';
 import { useFeedbackStore } from './feedback-store';
-import { retryQueueing, submitVerdict, type VerdictInput } from './feedback-service';
+import { retryQueueing, sendNow, submitVerdict, type VerdictInput } from './feedback-service';
+import { OUTBOX_BASE_DELAY_MS } from '../../core/outbox-policy';
 import { shareablePhoto } from './photo-share';
 
 declare global {
@@ -20,6 +21,19 @@ vi.mock('../history/history-store', () => ({
   },
 }));
 vi.mock('../history/recording', () => ({ flushRecording: async () => {} }));
+// Only where a test says so; otherwise the real sender (offline, it is not reached).
+const flush = vi.hoisted(() => ({ failWith: null as unknown, calls: 0 }));
+vi.mock('../../outbox/sender', async (original) => {
+  const real = await original<typeof import('../../outbox/sender')>();
+  return {
+    ...real,
+    flushOutbox: async (...args: Parameters<typeof real.flushOutbox>) => {
+      flush.calls++;
+      if (flush.failWith !== null) throw flush.failWith;
+      return real.flushOutbox(...args);
+    },
+  };
+});
 
 const ROBIN = 'Turdus migratorius (American Robin)';
 const SPARROW = 'Passer domesticus (House Sparrow)';
@@ -101,7 +115,7 @@ describe('submitVerdict', () => {
     );
     expect(submission).toMatchObject({ kind: 'queued', verdict: { kind: 'correct' } });
     expect(historyVerdicts).toMatchObject([['obs-3', { kind: 'correct' }]]);
-    expect((await outboxCounts()).waiting).toBeGreaterThan(0);
+    expect((await outboxSnapshot()).waiting).toBeGreaterThan(0);
   });
 
   it('refuses a record the server would refuse, with nothing to retry', async () => {
@@ -109,6 +123,39 @@ describe('submitVerdict', () => {
       input({ model: { id: 'Not A Model', version: 'x' }, observationId: 'obs-4' }),
     );
     expect(submission).toMatchObject({ kind: 'invalid', error: { code: 'VALIDATION_FAILED' } });
+  });
+});
+
+describe('sendNow', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    flush.failWith = null;
+    flush.calls = 0;
+  });
+
+  it('shows a send that failed, and tries again after a backoff', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.stubGlobal('navigator', { onLine: true });
+    vi.stubGlobal('fetch', async () => Response.json({ results: [] }));
+    flush.failWith = new DOMException('The database connection is closing.', 'InvalidStateError');
+    await expect(sendNow()).resolves.toBeUndefined();
+    expect(useFeedbackStore.getState().flushError).toMatchObject({ code: 'OUTBOX_FAILED' });
+    expect(flush.calls).toBe(1);
+
+    flush.failWith = null;
+    await vi.advanceTimersByTimeAsync(OUTBOX_BASE_DELAY_MS);
+    expect(flush.calls).toBe(2);
+    // The database keeps its real timers: wait for the retry to end, not for a time.
+    await vi.waitFor(() => expect(useFeedbackStore.getState().flushError).toBeNull());
+  });
+});
+
+describe('a verdict being queued', () => {
+  it('is known to the store until it is queued, so a second one waits', async () => {
+    const submitting = submitVerdict(input({ observationId: 'obs-5' }));
+    expect(useFeedbackStore.getState().submitting).toEqual(['obs-5']);
+    expect(await submitting).toMatchObject({ kind: 'queued' });
+    expect(useFeedbackStore.getState().submitting).toEqual([]);
   });
 });
 

@@ -2,16 +2,19 @@ import type { Answer } from '../../core/answer';
 import { appError, type AppError } from '../../core/errors';
 import { newUuid, type Verdict } from '../../core/history-policy';
 import type { ModelRef } from '../../core/model-ref';
-import { localDay } from '../../core/outbox-policy';
+import { backoffDelayMs, localDay } from '../../core/outbox-policy';
 import { buildVerdictRecord, stampVerdict, type VerdictChoice } from '../../core/verdict-record';
 import { enqueue, outboxSnapshot, sendAgain } from '../../outbox/outbox-db';
 import { flushOutbox, OUTBOX_CHANNEL, SYNC_TAG } from '../../outbox/sender';
 import { setObservationVerdict } from '../history/history-store';
 import { flushRecording } from '../history/recording';
 import {
+  flushFailed,
   notQueuedVerdict,
   outboxRead,
   sendAgainFailed,
+  submissionEnded,
+  submissionStarted,
   verdictNotQueued,
   verdictQueued,
   type NotQueuedVerdict,
@@ -46,21 +49,50 @@ export type VerdictSubmission =
   | { kind: 'invalid'; error: AppError };
 
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
+/** Sends in a row that failed before any answer: their own backoff, as the records have. */
+let failedFlushes = 0;
+
+function retryIn(delayMs: number): void {
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(() => void sendNow(), delayMs);
+}
 
 export async function refreshOutbox(): Promise<void> {
   const snapshot = await outboxSnapshot();
   outboxRead(snapshot);
   clearTimeout(retryTimer);
   if (snapshot.waiting > 0 && snapshot.nextAttemptAt !== null) {
-    const delay = Math.max(0, snapshot.nextAttemptAt - Date.now());
-    retryTimer = setTimeout(() => void sendNow(), delay + 50);
+    retryIn(Math.max(0, snapshot.nextAttemptAt - Date.now()) + 50);
   }
 }
 
+function describeFailure(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Never rejects: a failure (the outbox could not be read or written) is shown, and another
+ * attempt is armed, so the corrections do not wait for the next start of the app.
+ */
 export async function sendNow(options: { ignoreSchedule?: boolean } = {}): Promise<void> {
   if (!navigator.onLine) return;
-  await flushOutbox(fetch, options);
-  await refreshOutbox();
+  let failure: unknown = null;
+  try {
+    await flushOutbox(fetch, options);
+  } catch (error) {
+    failure = error;
+  } finally {
+    await refreshOutbox().catch((error: unknown) => {
+      failure ??= error;
+    });
+  }
+  if (failure === null) {
+    failedFlushes = 0;
+    flushFailed(null);
+    return;
+  }
+  flushFailed(appError('OUTBOX_FAILED', describeFailure(failure)));
+  retryIn(backoffDelayMs(failedFlushes++, Math.random()));
 }
 
 async function askForBackgroundSync(): Promise<void> {
@@ -115,7 +147,19 @@ async function queue(pending: Omit<NotQueuedVerdict, 'error'>): Promise<VerdictS
   return { kind: 'queued', verdict: pending.verdict, notices };
 }
 
+/** One at a time per observation: the panel's buttons wait while `submitting` holds it. */
 export async function submitVerdict(input: VerdictInput): Promise<VerdictSubmission> {
+  const { observationId } = input;
+  if (observationId === null) return submitOne(input);
+  submissionStarted(observationId);
+  try {
+    return await submitOne(input);
+  } finally {
+    submissionEnded(observationId);
+  }
+}
+
+async function submitOne(input: VerdictInput): Promise<VerdictSubmission> {
   const { photo, notices } = await photoToShare(input.photo);
   const built = buildVerdictRecord(
     { model: input.model, answer: input.answer, choice: input.choice },

@@ -29,6 +29,10 @@ export interface FeedbackState {
   notQueued: NotQueuedVerdict[];
   /** Why the last "Send again" of a set-aside record failed, by record id. */
   sendAgainErrors: Record<string, AppError>;
+  /** Why the last attempt to send the outbox failed before any answer; null once one works. */
+  flushError: AppError | null;
+  /** Observations whose verdict is being queued: a second one waits until it is. */
+  submitting: string[];
 }
 
 export const useFeedbackStore = create<FeedbackState>()(() => ({
@@ -37,6 +41,8 @@ export const useFeedbackStore = create<FeedbackState>()(() => ({
   setAside: [],
   notQueued: [],
   sendAgainErrors: {},
+  flushError: null,
+  submitting: [],
 }));
 
 const { setState } = useFeedbackStore;
@@ -72,4 +78,19 @@ export function sendAgainFailed(id: string, error: AppError): void {
 export function notQueuedVerdict(recordId: string | null): NotQueuedVerdict | null {
   if (recordId === null) return null;
   return useFeedbackStore.getState().notQueued.find((e) => e.recordId === recordId) ?? null;
+}
+
+export function flushFailed(error: AppError | null): void {
+  setState({ flushError: error });
+}
+
+export function submissionStarted(observationId: string): void {
+  setState((state) => ({ submitting: [...state.submitting, observationId] }));
+}
+
+export function submissionEnded(observationId: string): void {
+  setState((state) => {
+    const at = state.submitting.indexOf(observationId);
+    return at < 0 ? {} : { submitting: state.submitting.toSpliced(at, 1) };
+  });
 }

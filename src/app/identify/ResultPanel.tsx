@@ -79,7 +79,7 @@ export function ResultPanel() {
               ))}
             </ul>
           )}
-          <p className="muted small">
+          <p className="muted small" data-testid="result-details">
             {current.name} · {current.result.width}×{current.result.height} ·{' '}
             {(current.result.timings.decodeMs + current.result.timings.inferenceMs).toFixed(0)} ms
             on {current.result.backend} · {formatModelRef(current.result.model)}
