@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
 import {
   canonicalJson,
@@ -159,6 +160,27 @@ describe('feedbackRecordSchema', () => {
     ['a noncharacter (U+10FFFF)', 'robin\u{10ffff}'],
     ['a private-use character', 'robin\ue000'],
     ['a supplementary private-use character', 'robin\u{f0000}'],
+    ['a Hangul filler (U+3164)', 'rob\u3164in'],
+    ['a Hangul choseong filler (U+115F)', 'robin\u115f'],
+    ['a Hangul jungseong filler (U+1160)', 'robin\u1160'],
+    ['a halfwidth Hangul filler (U+FFA0)', 'robin\uffa0'],
+    ['a combining grapheme joiner', 'rob\u034fin'],
+    ['a variation selector (VS1)', 'robin\ufe00'],
+    ['a variation selector (VS14)', 'robin\ufe0d'],
+    ['supplementary variation selectors (hidden bytes)', 'robin\u{e0100}\u{e0148}\u{e01ef}'],
+    ['a braille blank', 'rob\u2800in'],
+    ['a Mongolian free variation selector', 'robin\u180b'],
+    ['a Khmer inherent vowel', 'robin\u17b4'],
+    ['a run of VS16 (hidden bits)', 'robin\ufe0f\ufe0f\ufe0f'],
+    ['VS15 and VS16 in a row', '\u2764\ufe0e\ufe0f'],
+    ['a run of joiners (hidden bits)', 'robin\u200d\u200c\u200d'],
+    ['a selector after a joiner', 'robin\u200d\ufe0f'],
+    ['a joiner first', '\u200drobin'],
+    ['only Hangul fillers', '\u3164\u3164\u3164'],
+    ['only braille blanks', '\u2800\u2800'],
+    ['only a combining mark', '\u0301'],
+    ['only punctuation', '...'],
+    ['only an emoji', '\u{1f408}'],
   ])('refuses a free-text name with %s, naming the field', (_name, text) => {
     const parsed = parse(unknownSpecies(text));
     expect(parsed.success).toBe(false);
@@ -175,6 +197,12 @@ describe('feedbackRecordSchema', () => {
       'Black cat 🐈‍⬛', // an emoji ZWJ sequence
       'Great-tit',
       'Ｅｌｋ',
+      'Robin \u2764\ufe0f', // VS16: the heart as an emoji
+      'Robin \u2764\ufe0e', // VS15: the heart as text
+      'Eye \u{1f441}\ufe0f\u200d\u{1f5e8}\ufe0f', // VS16 before a joiner, in one emoji
+      'No. 1\ufe0f\u20e3', // a keycap
+      '2', // a digit is enough
+      '한국어', // Hangul syllables, which hold no filler
     ]) {
       expect(parse(unknownSpecies(name)).success, name).toBe(true);
     }
@@ -371,5 +399,28 @@ describe('describeIssues', () => {
     expect(text).toMatch(/^records\.1/);
     expect(text.length).toBeLessThanOrEqual(200);
     expect(text).not.toContain('v'.repeat(50));
+  });
+
+  it('names plain unknown body keys, and only counts the others', () => {
+    const detailOf = (value: unknown) => {
+      const result = feedbackBatchSchema.safeParse(value);
+      return result.success ? null : describeIssues(result.error);
+    };
+    expect(detailOf({ records: [record()], ip: '1' })).toBe('(body): unknown key "ip"');
+    expect(detailOf({ records: [record()], ip: '1', 'a b': 1, ['k'.repeat(41)]: 1 })).toBe(
+      '(body): unknown keys "ip" and 2 more',
+    );
+    for (const key of ['<script>', 'k'.repeat(41), 'a\u2028b', '', '1abc', 'é']) {
+      expect(detailOf({ records: [record()], [key]: 1 }), key).toBe('(body): an unknown key');
+    }
+  });
+
+  it('never names an unknown key of the query, nor calls the query the body', () => {
+    const query = z.strictObject({ since: z.number().optional() });
+    const result = query.safeParse({ ip: '1', other: 2 });
+    expect(result.success).toBe(false);
+    if (!result.success) {
+      expect(describeIssues(result.error, { source: 'query' })).toBe('(query): 2 unknown keys');
+    }
   });
 });

@@ -59,12 +59,19 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  * characters; line and paragraph separators (U+2028/2029 end a line for some JSON and log
  * readers); invisible format characters, among them every bidi mark and control (LRM,
  * RLM, ALM, embeddings, overrides, isolates), word joiners, the BOM, interlinear
- * annotations and the tag characters (U+E0000–E007F, which spell hidden ASCII); private-use
+ * annotations and the tag characters (U+E0000–E007F, which spell hidden ASCII); every
+ * other default-ignorable character, which renderers draw as nothing: the combining
+ * grapheme joiner, the Hangul fillers (letters by category, blanks on screen) and the
+ * variation selectors, which like the tag characters can carry hidden bytes (256 of
+ * them, one byte each); the braille blank (a symbol that looks like a space); private-use
  * characters (no agreed meaning); noncharacters; lone surrogates; and U+FFFD (a decoding
- * failure upstream). ZWNJ and ZWJ stay: Persian, the Indic scripts and emoji need them.
+ * failure upstream). ZWNJ and ZWJ stay: Persian, the Indic scripts and emoji need them;
+ * so do VS15 and VS16 (text or emoji presentation). But not two joiners or two selectors
+ * in a row, a selector after a joiner, or either first: no script or emoji sequence puts
+ * them there, and runs of them would carry hidden bits.
  */
 const UNSAFE_TEXT =
-  /[\p{Cc}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}\u{e0000}-\u{e007f}\ufffd]|(?![\u200c\u200d])\p{Cf}/u;
+  /[\p{Cc}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}\u{e0000}-\u{e007f}\ufffd\u2800]|(?![\ufe0e-\ufe0f\u200c-\u200d])[\p{Cf}\p{Default_Ignorable_Code_Point}]|[\u200c-\u200d][\ufe0e-\ufe0f\u200c-\u200d]|[\ufe0e-\ufe0f]{2}|^[\ufe0e-\ufe0f\u200c-\u200d]/u;
 const UNSAFE_TEXT_MESSAGE = 'contains control, invisible or invalid characters';
 // Spreadsheets treat a cell starting with one of these as a formula.
 const FORMULA_START = /^[=+\-@]/;
@@ -117,7 +124,9 @@ export const freeTextNameSchema = z
   .trim()
   .min(1)
   .max(MAX_FREE_TEXT_CHARS)
-  .refine((text) => !UNSAFE_TEXT.test(text), UNSAFE_TEXT_MESSAGE);
+  .refine((text) => !UNSAFE_TEXT.test(text), { message: UNSAFE_TEXT_MESSAGE, abort: true })
+  // Punctuation, marks or emoji alone name nothing, and may be what is left of invisible text.
+  .refine((text) => /[\p{L}\p{N}]/u.test(text), 'has no letter or digit');
 
 const baseFields = {
   /** Made by the client (`crypto.randomUUID()`); the idempotency key. */
@@ -289,12 +298,31 @@ function jsonText(value: unknown): string {
 
 const MAX_DETAIL_CHARS = 200;
 const MAX_ISSUES_SHOWN = 3;
+/**
+ * The unknown body keys named back: a misspelt field ("freeTextname") is worth naming, and
+ * one this plain can neither carry much nor read as anything but a name. The body reaches
+ * only the client that sent it, as JSON, which a page of another site cannot send here
+ * without the CORS check; any other key is counted, not quoted.
+ */
+const QUOTABLE_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,39}$/;
+
+export interface DescribeOptions {
+  /**
+   * Where the input came from. Query keys are never named: the query is part of the URL,
+   * which anyone can put in a link, and no error body quotes the URL.
+   */
+  source?: 'body' | 'query';
+}
 
 /**
  * A short, path-level reason for a failed validation ("records.3.day: must be YYYY-MM-DD"),
- * safe to send back: it never echoes the input's values (unknown key names are cut short).
+ * safe to send back: it never echoes the input's values, nor any key it does not know but
+ * a plain body key name.
  */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(
+  error: z.ZodError,
+  { source = 'body' }: DescribeOptions = {},
+): string {
   // One issue per path: the first says enough.
   const seen = new Set<string>();
   const issues = error.issues.filter((issue) => {
@@ -302,14 +330,18 @@ export function describeIssues(error: z.ZodError): string {
     return !seen.has(key) && seen.add(key);
   });
   const parts = issues.slice(0, MAX_ISSUES_SHOWN).map((issue) => {
-    const path = issue.path.map(String).join('.') || '(body)';
-    const keys =
-      issue.code === 'unrecognized_keys'
-        ? `unknown key ${issue.keys.map((key) => JSON.stringify(key.slice(0, 40))).join(', ')}`
-        : null;
-    return `${path}: ${keys ?? issue.message}`;
+    const path = issue.path.map(String).join('.') || `(${source})`;
+    return `${path}: ${issue.code === 'unrecognized_keys' ? unknownKeys(issue.keys, source) : issue.message}`;
   });
   const more = issues.length > MAX_ISSUES_SHOWN ? ' …' : '';
   const text = parts.join('; ') + more;
   return text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS - 1)}…` : text;
+}
+
+function unknownKeys(keys: readonly string[], source: 'body' | 'query'): string {
+  const named = source === 'body' ? keys.filter((key) => QUOTABLE_KEY.test(key)) : [];
+  const unnamed = keys.length - named.length;
+  if (named.length === 0) return unnamed === 1 ? 'an unknown key' : `${unnamed} unknown keys`;
+  const list = `unknown key${keys.length === 1 ? '' : 's'} ${named.map((key) => JSON.stringify(key)).join(', ')}`;
+  return unnamed === 0 ? list : `${list} and ${unnamed} more`;
 }

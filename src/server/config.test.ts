@@ -118,6 +118,47 @@ describe('loadConfig', () => {
     },
   );
 
+  it.each([
+    '0.0.0.0/0',
+    '::/0',
+    '10.0.0.0/7',
+    '2001:db8::/31',
+    '::ffff:0:0/96',
+    '::ffff:0.0.0.0/100',
+    '127.0.0.1, 0.0.0.0/1',
+  ])('refuses TRUST_PROXY=%s, a range wide enough to take in clients, and says why', (value) => {
+    const result = loadConfig({ TRUST_PROXY: value });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.reason).toMatch(/^TRUST_PROXY: /);
+      expect(result.reason).toContain('wider than /8 (IPv4) or /32 (IPv6)');
+      expect(result.reason).toContain('choose its rate-limit key');
+    }
+  });
+
+  it('takes ranges up to /8 (IPv4) and /32 (IPv6), and any inside the private IPv6 ranges', () => {
+    const value = '10.0.0.0/8, 2001:db8::/32, ::ffff:10.0.0.0/104, fc00::/7, fd00::/8, fe80::/10';
+    expect(loadConfig({ TRUST_PROXY: value })).toMatchObject({
+      ok: true,
+      config: { trustedProxies: value.split(', ') },
+    });
+  });
+
+  it('refuses a rate-limit window longer than the day a client key lives', () => {
+    const result = loadConfig({ RATE_LIMIT_PER_MINUTE: '0.001' });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.reason).toMatch(/^RATE_LIMIT_BURST \/ RATE_LIMIT_PER_MINUTE: /);
+      expect(result.reason).toContain('window of 500 h');
+      expect(result.reason).toContain('at most 24 h');
+      expect(result.reason).toContain('RATE_LIMIT_PER_MINUTE to at least 0.0209');
+    }
+    expect(loadConfig({ RATE_LIMIT_PER_MINUTE: '0.0209' }).ok).toBe(true);
+    // Exactly a day is still a window that ends.
+    expect(loadConfig({ RATE_LIMIT_BURST: '1440', RATE_LIMIT_PER_MINUTE: '1' }).ok).toBe(true);
+    expect(loadConfig({ RATE_LIMIT_BURST: '1441', RATE_LIMIT_PER_MINUTE: '1' }).ok).toBe(false);
+  });
+
   it('treats an empty variable as unset', () => {
     const result = loadConfig({ PORT: '' });
     expect(result.ok && result.config.port).toBe(8080);

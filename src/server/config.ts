@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_BYTES } from '../core/feedback';
 import { PROJECT_ROOT } from '../node/shared-paths';
+import { ipv6Groups, isIpv4Mapped } from './client-address';
+import { MAX_RATE_LIMIT_WINDOW_MS, rateLimitWindowMs } from './rate-limit';
 
 export { PROJECT_ROOT };
 
@@ -139,6 +141,19 @@ export function loadConfig(
   }
   const trustedProxies = parseTrustedProxies(vars.TRUST_PROXY);
   if (!trustedProxies.ok) return { ok: false, reason: `TRUST_PROXY: ${trustedProxies.reason}` };
+  const rateLimit = { burst: vars.RATE_LIMIT_BURST, perMinute: vars.RATE_LIMIT_PER_MINUTE };
+  if (rateLimitWindowMs(rateLimit) > MAX_RATE_LIMIT_WINDOW_MS) {
+    const hours = rateLimitWindowMs(rateLimit) / 3_600_000;
+    const leastPerMinute =
+      Math.ceil((rateLimit.burst / (MAX_RATE_LIMIT_WINDOW_MS / 60_000)) * 1e4) / 1e4;
+    return {
+      ok: false,
+      reason:
+        `RATE_LIMIT_BURST / RATE_LIMIT_PER_MINUTE: ${rateLimit.burst} requests at ${rateLimit.perMinute} per minute make a window of ${Math.round(hours)} h, ` +
+        `but the key a client is counted under changes every UTC day, so a window may last at most 24 h ` +
+        `(set RATE_LIMIT_PER_MINUTE to at least ${leastPerMinute}, or lower RATE_LIMIT_BURST)`,
+    };
+  }
   if (vars.HEADERS_TIMEOUT_MS > vars.REQUEST_TIMEOUT_MS) {
     return { ok: false, reason: 'HEADERS_TIMEOUT_MS: must not be longer than REQUEST_TIMEOUT_MS' };
   }
@@ -171,7 +186,7 @@ export function loadConfig(
         corsOrigins,
         exportToken: vars.FEEDBACK_EXPORT_TOKEN ?? null,
         bodyLimitBytes: vars.FEEDBACK_BODY_LIMIT_BYTES,
-        rateLimit: { burst: vars.RATE_LIMIT_BURST, perMinute: vars.RATE_LIMIT_PER_MINUTE },
+        rateLimit,
       },
     },
   };
@@ -198,21 +213,48 @@ function parseTrustedProxies(
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
-  const bad = entries.find((entry) => !isProxyEntry(entry));
-  if (bad !== undefined) {
-    return { ok: false, reason: `${JSON.stringify(bad)} is not an IP address or CIDR range` };
+  for (const entry of entries) {
+    const problem = proxyEntryProblem(entry);
+    if (problem !== null) return { ok: false, reason: `${JSON.stringify(entry)} ${problem}` };
   }
   return { ok: true, value: entries };
 }
 
-function isProxyEntry(entry: string): boolean {
-  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+/**
+ * The widest ranges a list of proxies may name. A wider one (0.0.0.0/0 and ::/0 above
+ * all) takes in clients as well as proxies: it is `true` by another name, and lets those
+ * clients choose their own rate-limit key.
+ */
+const MIN_PROXY_PREFIX = { ipv4: 8, ipv6: 32 };
+
+function proxyEntryProblem(entry: string): string | null {
+  if (PROXY_RANGE_NAMES.includes(entry)) return null;
   const [address = '', prefix, ...rest] = entry.split('/');
   const family = isIP(address);
-  if (family === 0 || rest.length > 0) return false;
-  if (prefix === undefined) return true;
+  if (family === 0 || rest.length > 0) return 'is not an IP address or CIDR range';
+  if (prefix === undefined) return null;
   const bits = Number(prefix);
-  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+  if (!/^\d{1,3}$/.test(prefix) || bits > (family === 4 ? 32 : 128)) {
+    return 'is not an IP address or CIDR range';
+  }
+  // The proxy check reads a mapped range of /96 or more (::ffff:0:0/96) as the IPv4 range
+  // it maps: as an IPv4 prefix, its width is what counts.
+  const groups = family === 6 ? ipv6Groups(address) : null;
+  const mapped = groups !== null && isIpv4Mapped(groups) && bits >= 96;
+  const ipv4Bits = family === 4 ? bits : mapped ? bits - 96 : null;
+  // Inside the unique-local or link-local range, as wide as `uniquelocal` and `linklocal`
+  // may already name: no client on the internet has such an address.
+  const first = groups?.[0] ?? 0;
+  const privateV6 =
+    ((first & 0xfe00) === 0xfc00 && bits >= 7) || ((first & 0xffc0) === 0xfe80 && bits >= 10);
+  const tooWide =
+    ipv4Bits !== null
+      ? ipv4Bits < MIN_PROXY_PREFIX.ipv4
+      : !privateV6 && bits < MIN_PROXY_PREFIX.ipv6;
+  if (tooWide) {
+    return `is wider than /${MIN_PROXY_PREFIX.ipv4} (IPv4) or /${MIN_PROXY_PREFIX.ipv6} (IPv6): a range that wide holds clients too, and any of them could then name its own address in X-Forwarded-For and so choose its rate-limit key; list the proxies' own addresses or a narrower range`;
+  }
+  return null;
 }
 
 /** What the app uses when a test or tool gives no feedback settings. */

@@ -5,6 +5,7 @@ import { ERROR_MESSAGES } from '../core/errors';
 import {
   feedbackExportLineSchema,
   feedbackReplySchema,
+  toNdjsonLine,
   type FeedbackRecordInput,
 } from '../core/feedback';
 import { exifGpsApp1, withSegmentsAfterSoi } from '../core/photo-policy.fixtures';
@@ -50,6 +51,8 @@ async function exportLines(t: TestApp, query = '') {
   expectSecurityHeaders(res.headers);
   const lines = res.body.split('\n');
   expect(lines.pop()).toBe('');
+  // Each line is written the one way every NDJSON line is.
+  for (const line of lines) expect(`${line}\n`).toBe(toNdjsonLine(JSON.parse(line)));
   return lines.map((line) => feedbackExportLineSchema.parse(JSON.parse(line)));
 }
 
@@ -312,6 +315,38 @@ describe.each(STORE_KINDS)('POST /api/v1/feedback on %s', (kind) => {
     expect(bad.json().error.code).toBe('VALIDATION_FAILED');
   });
 
+  it('never quotes an unknown query key back, however plain', async () => {
+    for (const key of ['photo', 'secretkey', '%3Cscript%3Ealert(1)%3C%2Fscript%3E']) {
+      const res = await t.app.inject({
+        url: `/api/v1/feedback/export?since=0&${key}=1`,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(res.statusCode).toBe(400);
+      const { error } = res.json();
+      expect(error.code).toBe('VALIDATION_FAILED');
+      expect(error.detail).toBe('(query): an unknown key');
+      expect(res.body).not.toContain(decodeURIComponent(key).slice(0, 6));
+    }
+    const two = await t.app.inject({
+      url: '/api/v1/feedback/export?secretone=1&secrettwo=2',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(two.json().error.detail).toBe('(query): 2 unknown keys');
+    expect(two.body).not.toContain('secret');
+  });
+
+  it('names a plain unknown body key, and only counts any other', async () => {
+    const res = await postFeedback(
+      t.app,
+      JSON.stringify({
+        records: [{ ...makeRecord(model), freeTextname: 'x', '<img src=x onerror=alert(1)>': 1 }],
+      }),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.detail).toBe('records.0: unknown keys "freeTextname" and 1 more');
+    expect(res.body).not.toContain('img');
+  });
+
   it('reports health, metrics and its OpenAPI document', async () => {
     const health = await t.app.inject('/healthz');
     expect(health.statusCode).toBe(200);
@@ -426,6 +461,34 @@ describe('the feedback API, whatever the store', () => {
         expect(await statuses(app, [['192.0.2.1'], ['192.0.2.1'], ['192.0.2.1']])).toEqual([
           200, 200, 429,
         ]);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('counts every address of one IPv6 /64 as one client', async () => {
+      vi.setSystemTime(Date.parse('2026-05-01T12:00:00Z'));
+      const app = await limitedApp();
+      try {
+        // One phone picks a new address of its /64 for each request.
+        const rotating = Array.from({ length: 8 }, (_, i): [string] => [
+          `2001:db8:1:2:${(i + 1).toString(16)}::${i * 7 + 1}`,
+        ]);
+        expect(await statuses(app, rotating)).toEqual([200, 200, 429, 429, 429, 429, 429, 429]);
+        expect((await send(app, '2001:db8:1:3::1')).statusCode).toBe(200); // another /64
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('counts an IPv4 client once, whether its address comes mapped or plain', async () => {
+      vi.setSystemTime(Date.parse('2026-05-01T12:00:00Z'));
+      const app = await limitedApp();
+      try {
+        expect(
+          await statuses(app, [['::ffff:192.0.2.1'], ['192.0.2.1'], ['::ffff:192.0.2.1']]),
+        ).toEqual([200, 200, 429]);
+        expect((await send(app, '192.0.2.1')).statusCode).toBe(429);
       } finally {
         await app.close();
       }

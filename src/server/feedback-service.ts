@@ -41,8 +41,15 @@ export function createFeedbackService(deps: FeedbackServiceDeps): FeedbackServic
       const repeats: { index: number; first: number; samePayload: boolean }[] = [];
       const firstById = new Map<string, { index: number; hash: string }>();
 
+      // The schema has checked the base64 alphabet, padding and padding bits, so this
+      // decodes exactly and gives the bytes that the payload hash covers.
+      const photos = records.map((record) =>
+        record.photo === undefined ? null : Buffer.from(record.photo, 'base64'),
+      );
       const problems = await Promise.all(
-        records.map((record) => recordProblem(record, labels, latestDay)),
+        records.map((record, index) =>
+          recordProblem(record, photos[index] ?? null, labels, latestDay),
+        ),
       );
       records.forEach((record, index) => {
         const code = problems[index] ?? null;
@@ -50,7 +57,7 @@ export function createFeedbackService(deps: FeedbackServiceDeps): FeedbackServic
           results[index] = { id: record.id, status: 'rejected', code };
           return;
         }
-        const item = toNewFeedback(record);
+        const item = toNewFeedback(record, photos[index] ?? null);
         const first = firstById.get(record.id);
         if (first) {
           repeats.push({
@@ -84,20 +91,18 @@ export function createFeedbackService(deps: FeedbackServiceDeps): FeedbackServic
 
 async function recordProblem(
   record: FeedbackRecord,
+  photo: Buffer | null,
   labels: LabelIndex,
   latestDay: string,
 ): Promise<ErrorCode | null> {
   if (record.day > latestDay) return 'VALIDATION_FAILED';
   const problem = feedbackRecordProblem(record, labels);
   if (problem !== null) return problem;
-  if (record.photo === undefined) return null;
-  // The schema has checked the base64 alphabet, padding and padding bits, so this
-  // decodes exactly and gives the bytes that the payload hash covers.
-  return photoProblem(Buffer.from(record.photo, 'base64'));
+  return photo === null ? null : photoProblem(photo);
 }
 
-function toNewFeedback(record: FeedbackRecord): NewFeedback {
-  const { photo, ...withoutPhoto } = record;
+/** `photo`: the record's photo, decoded. */
+function toNewFeedback(record: FeedbackRecord, photo: Buffer | null): NewFeedback {
   return {
     id: record.id,
     payloadSha256: createHash('sha256').update(canonicalJson(record)).digest('hex'),
@@ -105,8 +110,9 @@ function toNewFeedback(record: FeedbackRecord): NewFeedback {
     modelVersion: record.model.version,
     verdict: record.verdict,
     day: record.day,
-    recordJson: canonicalJson(withoutPhoto),
-    photo: photo === undefined ? null : Buffer.from(photo, 'base64'),
+    // The photo is stored as bytes beside the record, not as base64 inside it.
+    recordJson: canonicalJson({ ...record, photo: undefined }),
+    photo,
   };
 }
 

@@ -66,13 +66,18 @@ export function errorReply(error: {
   code?: string;
   name?: string;
   validation?: unknown;
+  /** Which part of the request failed its schema: `body`, `querystring`, `params`, `headers`. */
+  validationContext?: string;
 }): ErrorReply {
   if (error instanceof HttpError) return reply(error);
   if (hasZodFastifySchemaValidationErrors(error)) {
     return reply({
       statusCode: 400,
       code: 'VALIDATION_FAILED',
-      detail: describeValidation(error.validation),
+      detail: describeValidation(
+        error.validation,
+        error.validationContext === 'body' ? 'body' : 'query',
+      ),
     });
   }
   // JSON.parse failures (and the prototype-poisoning guard) arrive as a 400 SyntaxError.
@@ -111,7 +116,10 @@ function reply({
  * The provider turns each zod issue into a Fastify validation entry; turned back, they
  * get the same short description ("records.3.day: must be YYYY-MM-DD") as everywhere else.
  */
-function describeValidation(validation: ZodFastifySchemaValidationError[]): string {
+function describeValidation(
+  validation: ZodFastifySchemaValidationError[],
+  source: 'body' | 'query',
+): string {
   const issues = validation.map(
     (entry) =>
       ({
@@ -121,5 +129,5 @@ function describeValidation(validation: ZodFastifySchemaValidationError[]): stri
         path: entry.instancePath.split('/').slice(1).filter(Boolean),
       }) as unknown as z.core.$ZodIssue,
   );
-  return describeIssues(new z.ZodError(issues));
+  return describeIssues(new z.ZodError(issues), { source });
 }

@@ -35,3 +35,18 @@ describe('routeRateLimit', () => {
     expect(routeRateLimit({ burst: 1, perMinute: 1e9 }).timeWindow).toBe(1);
   });
 });
+
+describe('createDailyKey, per client', () => {
+  const keyOf = createDailyKey(() => Date.parse('2026-05-01T12:00:00Z'));
+
+  it('gives every address of one IPv6 /64 one key, and another /64 another', () => {
+    const key = keyOf('2001:db8:1:2::1');
+    expect(keyOf('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe(key);
+    expect(keyOf('2001:db8:1:3::1')).not.toBe(key);
+  });
+
+  it('gives an IPv4 client one key, whether the socket writes it mapped or plain', () => {
+    expect(keyOf('::ffff:192.0.2.1')).toBe(keyOf('192.0.2.1'));
+    expect(keyOf('::ffff:192.0.2.2')).not.toBe(keyOf('192.0.2.1'));
+  });
+});

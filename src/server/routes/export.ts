@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { canonicalJson, FEEDBACK_API_PATH, feedbackExportLineSchema } from '../../core/feedback';
+import { FEEDBACK_API_PATH, feedbackExportLineSchema, toNdjsonLine } from '../../core/feedback';
 import type { FeedbackStore } from '../feedback-store';
 import { errorResponse } from '../openapi';
 import { requireBearer } from '../security';
@@ -54,7 +54,7 @@ export const exportRoutes: FastifyPluginAsyncZod<ExportRoutesOptions> = async (
         for await (const row of rows) {
           const record = JSON.parse(row.recordJson) as Record<string, unknown>;
           if (withPhotos && row.photo) record.photo = Buffer.from(row.photo).toString('base64');
-          yield `{"seq":${row.seq},"hasPhoto":${row.hasPhoto},"record":${canonicalJson(record)}}\n`;
+          yield toNdjsonLine({ seq: row.seq, hasPhoto: row.hasPhoto, record });
         }
       }
       reply.type('application/x-ndjson; charset=utf-8').header('cache-control', 'no-store');
