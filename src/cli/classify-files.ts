@@ -2,13 +2,20 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { appError, type AppError } from '../core/errors';
 import { formatModelRef } from '../core/model-ref';
+import type { AnswerSummary } from '../core/taxonomy-answer';
 import type { PreparedPhoto } from '../model/engine';
 import { decodePhotoBytes } from '../node/inference/decode-image';
 import type { NodeModel } from '../node/inference/node-model';
 
 /** One output line of `npm run classify`, exactly the shape the contract gives. */
 export type ClassifyLine =
-  | { file: string; model: string; top: { label: string; probability: number }[]; ms: number }
+  | {
+      file: string;
+      model: string;
+      top: { label: string; probability: number }[];
+      ms: number;
+      answer: AnswerSummary;
+    }
   | { file: string; error: { code: string; message: string } };
 
 /**
@@ -93,12 +100,15 @@ export async function classifyFiles(
         continue;
       }
       const result = results.value[next++]!;
+      if (result.summary === undefined)
+        throw new Error('the Node engine gives every photo a summary');
       classified++;
       emit({
         file,
         model: formatModelRef(result.model),
         top: result.rawTop.map(({ label, probability }) => ({ label, probability })),
         ms: Math.round((result.timings.decodeMs + result.timings.inferenceMs) * 10) / 10,
+        answer: result.summary,
       });
     }
   }

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_MESSAGES, isErrorCode } from '../core/errors';
-import { splitLabelLines } from '../core/labels';
+import { parseLabels, splitLabelLines } from '../core/labels';
+import { NOT_SURE_BELOW } from '../core/answer';
+import { describeModel } from '../core/model-catalog';
+import { taxonomyFor, type ModelTaxonomy } from '../core/taxonomy';
+import type { AnswerSummary } from '../core/taxonomy-answer';
 import { loadModelRegistry } from '../node/model-registry';
 import { classifyFiles, expandPaths, type ClassifyLine } from './classify-files';
 import { openNodeModel, type NodeModel } from '../node/inference/node-model';
@@ -21,6 +25,9 @@ const ODD_DIR = path.join(DATA_DIR, 'odd-inputs');
 /** Below the model card's reference (0.894 / 0.977) by a margin for decoder differences. */
 const MIN_TOP1 = 0.87;
 const MIN_TOP5 = 0.96;
+
+/** Share of the dog and cat photos whose answer names "dog" or "cat": 0.976 when measured. */
+const MIN_DOG_CAT_NAMED = 0.95;
 
 let imagenet: NodeModel;
 let imagenetLabels: string[];
@@ -64,6 +71,24 @@ async function readCsv(file: string): Promise<Record<string, string>[]> {
   return records.map((record) => Object.fromEntries(header!.map((name, i) => [name, record[i]!])));
 }
 
+let animalRun: Promise<{ rows: Record<string, string>[]; lines: ClassifyLine[] }> | null = null;
+
+/** The 398 imagenet-animals photos through the general model, once for every test here. */
+function classifyAnimals() {
+  animalRun ??= (async () => {
+    const rows = await readCsv(path.join(ANIMALS_DIR, 'labels.csv'));
+    const files = rows.map((row) => path.join(ANIMALS_DIR, row.file!));
+    const { lines } = await classify(files, imagenet);
+    return { rows, lines };
+  })();
+  return animalRun;
+}
+
+/** Output indices of the general model that count as right for a row (ImageNet index + 1). */
+function expectedOutputs(row: Record<string, string>): number[] {
+  return row.imagenet_indices!.split(' ').map((n) => Number(n) + 1);
+}
+
 async function classify(files: string[], model: NodeModel, topK = 5) {
   const lines: ClassifyLine[] = [];
   const counts = await classifyFiles(files, model, { topK, batchSize: 8 }, (line) => {
@@ -81,14 +106,12 @@ function topLabels(line: ClassifyLine | undefined): string[] {
 
 describe('accuracy on imagenet-animals (398 photos, one per ImageNet animal class)', () => {
   it(`reaches top-1 >= ${MIN_TOP1} and top-5 >= ${MIN_TOP5}`, async () => {
-    const rows = await readCsv(path.join(ANIMALS_DIR, 'labels.csv'));
+    const started = performance.now();
+    const { rows, lines } = await classifyAnimals();
+    const seconds = (performance.now() - started) / 1000;
     expect(rows).toHaveLength(398);
     const files = rows.map((row) => path.join(ANIMALS_DIR, row.file!));
-
-    const started = performance.now();
-    const { lines, classified, failed } = await classify(files, imagenet);
-    const seconds = (performance.now() - started) / 1000;
-    expect({ classified, failed }).toEqual({ classified: 398, failed: 0 });
+    expect(lines.filter((line) => 'error' in line)).toEqual([]);
     expect(lines.map((line) => line.file)).toEqual(files);
 
     let top1 = 0;
@@ -113,6 +136,110 @@ describe('accuracy on imagenet-animals (398 photos, one per ImageNet animal clas
   });
 });
 
+describe('answers on imagenet-animals: species, group, not sure, no animal', () => {
+  let taxonomy: ModelTaxonomy;
+
+  beforeAll(async () => {
+    const text = await readFile(
+      path.join(MODELS_DIR, 'imagenet-mobilenet-v2', 'labels.txt'),
+      'utf8',
+    );
+    const spec = describeModel('imagenet-mobilenet-v2', splitLabelLines(text)).labels;
+    const labels = parseLabels(text, spec);
+    if (!labels.ok) throw new Error(labels.error.detail);
+    taxonomy = taxonomyFor('imagenet-mobilenet-v2', labels.value, spec);
+  });
+
+  function answerOf(line: ClassifyLine | undefined): AnswerSummary {
+    if (line === undefined || 'error' in line)
+      throw new Error(`not classified: ${JSON.stringify(line)}`);
+    return line.answer;
+  }
+
+  /** A species answer is right when it names a right class; a group, when it holds one. */
+  function isRight(answer: AnswerSummary, expected: number[]): boolean {
+    const taxa = expected.map((output) => taxonomy.taxa[output]!);
+    if (answer.kind === 'species') return taxa.some((taxon) => taxon.name === answer.name);
+    if (answer.kind === 'group') {
+      return taxa.some((taxon) => answer.path.every((name, depth) => taxon.path[depth] === name));
+    }
+    return false;
+  }
+
+  it('keep every dog photo on the dog branch and every house cat on the cat branch', async () => {
+    const { rows, lines } = await classifyAnimals();
+    const counts = { dogs: 0, cats: 0, named: 0 };
+    const offBranch: string[] = [];
+    const above: string[] = [];
+    const rolledUp: string[] = [];
+    let speciesAnswers = 0;
+    let speciesRight = 0;
+    for (const [i, row] of rows.entries()) {
+      const [index] = row.imagenet_indices!.split(' ').map(Number);
+      const group =
+        index! >= 151 && index! <= 268 ? 'dog' : index! >= 281 && index! <= 285 ? 'cat' : null;
+      if (group === null) continue;
+      counts[group === 'dog' ? 'dogs' : 'cats']++;
+      const answer = answerOf(lines[i]);
+      const truePath = taxonomy.taxa[index! + 1]!.path;
+      const branch = truePath.slice(0, truePath.indexOf(group) + 1);
+      const said = `${row.label} -> ${answer.kind} ${answer.name ?? ''} [${answer.path.join(' > ')}]`;
+      if (answer.path.includes(group)) counts.named++;
+      else if (answer.path.every((name, depth) => branch[depth] === name)) above.push(said);
+      else offBranch.push(said);
+      if (answer.kind === 'group') {
+        rolledUp.push(`${row.label} -> ${answer.name} ${answer.probability.toFixed(2)}`);
+        // Rolled up because no breed was certain, not in spite of one that was.
+        const best = (lines[i] as { top: { probability: number }[] }).top[0]!.probability;
+        expect(best, row.file).toBeLessThan(NOT_SURE_BELOW);
+      }
+      if (answer.kind === 'species') {
+        speciesAnswers++;
+        if (isRight(answer, expectedOutputs(row))) speciesRight++;
+      }
+    }
+    console.info(
+      `dogs and cats (${counts.dogs} + ${counts.cats} photos): path names dog/cat ${counts.named}, ` +
+        `rolled up above it ${above.length} (${above.join('; ')}), off the branch ${offBranch.length} ` +
+        `(${offBranch.join('; ')}); ${rolledUp.length} roll up to a group (${rolledUp.join('; ')}); ` +
+        `species answers right ${speciesRight}/${speciesAnswers}`,
+    );
+    expect({ dogs: counts.dogs, cats: counts.cats }).toEqual({ dogs: 118, cats: 5 });
+    // A dog photo may be answered above "dog" when the model itself doubts it is a dog
+    // (3 of 123 when measured: a Lhasa and a Shetland sheepdog whose candidates include a
+    // rabbit, a polecat and monkeys roll up to "mammal"), but never on another branch.
+    expect(offBranch).toEqual([]);
+    expect(counts.named / (counts.dogs + counts.cats)).toBeGreaterThanOrEqual(MIN_DOG_CAT_NAMED);
+    expect(rolledUp.length).toBeGreaterThan(0);
+  });
+
+  it('are right at the level they answer at, on all 398 photos', async () => {
+    const { rows, lines } = await classifyAnimals();
+    const counts = { species: 0, group: 0, 'not-sure': 0, 'no-animal': 0 };
+    const right = { species: 0, group: 0 };
+    for (const [i, row] of rows.entries()) {
+      const answer = answerOf(lines[i]);
+      counts[answer.kind]++;
+      if (
+        (answer.kind === 'species' || answer.kind === 'group') &&
+        isRight(answer, expectedOutputs(row))
+      ) {
+        right[answer.kind]++;
+      }
+      // Every animal photo is under "animal", whatever the answer.
+      if (answer.kind !== 'no-animal') expect(answer.path[0], row.file).toBe('animal');
+    }
+    const share = (n: number, of: number) => (of === 0 ? 'n/a' : (n / of).toFixed(3));
+    console.info(
+      `imagenet-animals answers: species ${counts.species} (right ${share(right.species, counts.species)}), ` +
+        `group ${counts.group} (right ${share(right.group, counts.group)}), ` +
+        `not-sure ${counts['not-sure']}, no-animal ${counts['no-animal']}`,
+    );
+    expect(counts.species + counts.group + counts['not-sure'] + counts['no-animal']).toBe(398);
+    expect(counts.group).toBeGreaterThan(0);
+  });
+});
+
 describe('npm run classify (a real run of the command)', () => {
   it('prints one contract line per input, in order, goes on after bad files, exits 1', async () => {
     const bird = path.join(
@@ -134,7 +261,7 @@ describe('npm run classify (a real run of the command)', () => {
     // {"file","model":"ID@VERSION","top":[{"label","probability"}],"ms"}
     const registry = await loadModelRegistry(MODELS_DIR);
     const entry = registry.manifest.models.find((m) => m.id === 'inat-birds-mobilenet-v2')!;
-    expect(Object.keys(ok!).sort()).toEqual(['file', 'model', 'ms', 'top']);
+    expect(Object.keys(ok!).sort()).toEqual(['answer', 'file', 'model', 'ms', 'top']);
     expect(ok!.file).toBe(bird);
     expect(ok!.model).toBe(`inat-birds-mobilenet-v2@${entry.version}`);
     expect(typeof ok!.ms).toBe('number');
@@ -151,6 +278,15 @@ describe('npm run classify (a real run of the command)', () => {
     const probabilities = top.map((p) => p.probability);
     expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
     expect(top[0]!.label).toBe('Spinus tristis (American Goldfinch)');
+    // {"kind","name","scientificName","path","probability"}: the birds model's own names, its
+    // group from the catalogue and the genus from the scientific name.
+    expect(ok!.answer).toEqual({
+      kind: 'species',
+      name: 'American Goldfinch',
+      scientificName: 'Spinus tristis',
+      path: ['animal', 'bird', 'Spinus'],
+      probability: top[0]!.probability,
+    });
 
     // {"file","error":{"code","message"}}
     for (const [line, file, code] of [

@@ -19,7 +19,26 @@ interface CatalogEntry {
   format: LabelSpec['format'];
   background: 'first-line' | 'last-line';
   animalRanges: [number, number][] | null;
+  /**
+   * The temperature that calibrates the model's probabilities (`applyTemperature` in
+   * ./calibration): the value `npm run calibrate` fits on the fit half of the model's shared
+   * photo set (imagenet-animals, the CUB species the birds model knows, the Leeds species the
+   * insects model knows; split by content hash), checked by src/cli/calibrate.test.ts. Below 1
+   * the model was under-confident on those photos. The specialists' sets are a few dozen
+   * photos, so their values are rough (the report prints bootstrap intervals). Re-fit, and
+   * paste the printed line, when a model, the preprocessing or a photo set changes.
+   */
+  temperature: number;
+  taxonomy: TaxonomySource;
 }
+
+/**
+ * Where the groups above a model's classes come from (see ./taxonomy): the ImageNet table
+ * derived from WordNet, or, for a specialist, the genus of each scientific name under the
+ * named general group it specialises in, so that its answers and the general model's share
+ * one tree ("bird" is the same group in both).
+ */
+export type TaxonomySource = { kind: 'imagenet' } | { kind: 'genus'; group: string };
 
 export const DEFAULT_MODEL_ID = 'imagenet-mobilenet-v2';
 
@@ -31,6 +50,8 @@ const CATALOG: Record<string, CatalogEntry> = {
     format: 'imagenet',
     background: 'first-line',
     animalRanges: [[1, 398]],
+    taxonomy: { kind: 'imagenet' },
+    temperature: 0.9591,
   },
   'inat-birds-mobilenet-v2': {
     name: 'Birds (iNaturalist)',
@@ -38,6 +59,8 @@ const CATALOG: Record<string, CatalogEntry> = {
     format: 'scientific-common',
     background: 'last-line',
     animalRanges: null,
+    taxonomy: { kind: 'genus', group: 'bird' },
+    temperature: 0.8471,
   },
   'inat-insects-mobilenet-v2': {
     name: 'Insects (iNaturalist)',
@@ -45,8 +68,23 @@ const CATALOG: Record<string, CatalogEntry> = {
     format: 'scientific-common',
     background: 'last-line',
     animalRanges: null,
+    taxonomy: { kind: 'genus', group: 'insect' },
+    temperature: 0.5149,
   },
 };
+
+/**
+ * The calibrating temperature of a catalogued model; 1 (the probabilities as the model
+ * gives them) for a model that is not catalogued or was never calibrated.
+ */
+export function catalogTemperature(id: string): number {
+  return CATALOG[id]?.temperature ?? 1;
+}
+
+/** Null for a model the catalogue does not know: its answers name classes, never groups. */
+export function taxonomySourceOf(id: string): TaxonomySource | null {
+  return CATALOG[id]?.taxonomy ?? null;
+}
 
 export interface ModelDescription {
   name: string;

@@ -4,6 +4,7 @@ import { fail, ok, type Result, type WarningCode } from '../core/errors';
 import { parseLabels, type Label } from '../core/labels';
 import { modelRefOf, type ModelEntry } from '../core/model-manifest';
 import { sameModel, type ModelRef } from '../core/model-ref';
+import type { AnswerSummary } from '../core/taxonomy-answer';
 import {
   loadModelArtifacts,
   type DownloadProgress,
@@ -36,6 +37,8 @@ export interface ItemTimings {
 
 export interface Classification {
   answer: Answer;
+  /** The contract's answer (species, group, not sure, no animal, with its groups), when the engine was given a summariser. */
+  summary?: AnswerSummary;
   /** Top predictions over every output class, labels exactly as in labels.txt. */
   rawTop: Prediction[];
   model: ModelRef;
@@ -53,9 +56,20 @@ export interface LoadedModel {
   loadMs: number;
   warmUpMs: number;
 }
+/** Builds, once per loaded model, the function that turns one output into its summary. */
+export type Summariser = (
+  entry: ModelEntry,
+  labels: readonly Label[],
+) => (probabilities: Float32Array) => Result<AnswerSummary>;
+
 export interface EngineDeps {
   activateBackend(name: BackendName): Promise<boolean>;
   fileReader(entry: ModelEntry): FileReader;
+  /**
+   * Injected rather than imported: the group table it needs is for the Node tools until the
+   * app shows groups, and the worker's bundle should not carry it before then.
+   */
+  summariser?: Summariser;
 }
 
 export interface PreparedPhoto {
@@ -70,6 +84,7 @@ interface LoadedState {
   entry: ModelEntry;
   bundle: ModelArtifactsBundle;
   labels: Label[];
+  summarise: ((probabilities: Float32Array) => Result<AnswerSummary>) | null;
   classifier: Classifier;
   backend: BackendName;
 }
@@ -122,7 +137,8 @@ export function createEngine(deps: EngineDeps): Engine {
         continue;
       }
       state?.classifier.dispose();
-      state = { entry, bundle, labels, classifier, backend };
+      const summarise = deps.summariser?.(entry, labels) ?? null;
+      state = { entry, bundle, labels, summarise, classifier, backend };
       return ok({ model: modelRefOf(entry), backend: state.backend, loadMs, warmUpMs });
     }
     return fail('BACKEND_UNAVAILABLE', `tried ${backends.join(', ')}`);
@@ -159,7 +175,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
     async classify(photos, k) {
       if (state === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
-      const { classifier, entry, labels, backend } = state;
+      const { classifier, entry, labels, summarise, backend } = state;
       const started = performance.now();
       let outputs: Float32Array[];
       try {
@@ -173,8 +189,11 @@ export function createEngine(deps: EngineDeps): Engine {
         const probabilities = outputs[i]!;
         const answer = translateOutput(probabilities, labels, entry.labels, { topK: k });
         if (!answer.ok) return answer;
+        const summary = summarise?.(probabilities);
+        if (summary && !summary.ok) return summary;
         classifications.push({
           answer: answer.value,
+          ...(summary ? { summary: summary.value } : {}),
           rawTop: topK(probabilities, k).map(({ index, probability }) =>
             toPrediction(labels[index]!, probability),
           ),

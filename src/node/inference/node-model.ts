@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BackendName } from '../../core/backend-choice';
 import { fail, ok, type Result } from '../../core/errors';
+import { summariserFor } from '../../core/taxonomy-answer';
 import type { ModelEntry } from '../../core/model-manifest';
 import type { FileReader } from '../../model/artifacts';
 import { activateBackend } from '../../model/backend';
@@ -63,6 +64,7 @@ export async function openNodeModel(
   const engine = createEngine({
     activateBackend: activateNodeBackend,
     fileReader: (e) => diskReader(registry, e),
+    summariser: summariserFor,
   });
   const loaded = await engine.load(entry, ['wasm', 'cpu']);
   return loaded.ok ? ok({ engine, entry }) : loaded;
