@@ -1,26 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from './fixtures';
 import { imagenetAnimals } from './data';
+import { parseCsvRows } from '../src/node/csv';
 
 test.beforeEach(async ({ app }) => {
   await app.pinBackend('wasm');
   await app.open();
 });
-
-function parseCsv(text: string): Record<string, string>[] {
-  const lines = text
-    .replace(/^\uFEFF/, '')
-    .trimEnd()
-    .split('\r\n');
-  const split = (line: string) =>
-    [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)]
-      .slice(0, -1)
-      .map(([, field]) =>
-        field!.startsWith('"') ? field!.slice(1, -1).replaceAll('""', '"') : field!,
-      );
-  const [header, ...rows] = lines.map(split);
-  return rows.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
-}
 
 test('a 20-photo batch shows progress and exports a CSV matching its results', async ({
   app,
@@ -67,7 +53,7 @@ test('a 20-photo batch shows progress and exports a CSV matching its results', a
 
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export CSV' }).click();
-  const csv = parseCsv(readFileSync(await (await download).path(), 'utf8'));
+  const csv = parseCsvRows(readFileSync(await (await download).path(), 'utf8'));
   expect(csv.map((r) => r.file)).toEqual(items.map((i) => i.file));
   for (const [i, row] of csv.entries()) {
     expect(row.label).toBe(items[i]!.label);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseCsvRows } from '../src/node/csv';
 import { DATA_DIR, DEFAULT_MODELS_DIR as MODELS_DIR } from '../src/node/shared-paths';
 
 /** Test data is read in place from ../shared (or SHARED_DIR), never copied into the project. */
@@ -9,36 +10,9 @@ export function dataPath(...parts: string[]): string {
   return path.join(DATA_DIR, ...parts);
 }
 
-/** Minimal CSV reader for the data set's label files (quoted fields, commas inside). */
+/** A data set's labels.csv as rows keyed by column. */
 export function readCsv(file: string): Record<string, string>[] {
-  const text = readFileSync(file, 'utf8');
-  const rows: string[][] = [];
-  let field = '';
-  let row: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  const [header, ...body] = rows.filter((r) => r.length > 1 || r[0] !== '');
-  return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
+  return parseCsvRows(readFileSync(file, 'utf8'));
 }
 
 export const imagenetLabels = readFileSync(

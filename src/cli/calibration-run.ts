@@ -25,6 +25,7 @@ import { MICRO_BATCH } from '../model/engine';
 import { decodePhotoBytes } from '../node/inference/decode-image';
 import { activateNodeBackend, diskReader } from '../node/inference/node-model';
 import { loadModelRegistry } from '../node/model-registry';
+import { parseCsvRows } from '../node/csv';
 
 /**
  * What `npm run calibrate` measures: each model on its labelled photo set, a temperature
@@ -113,36 +114,6 @@ export function labelledPhotos(
   return { modelId, folder, photos, excluded };
 }
 
-/** Minimal RFC 4180 reader: the data sets quote fields that hold commas. */
-export function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') field += text[++i];
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n') {
-      rows.push([...row, field.replace(/\r$/, '')]);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  const [header, ...records] = rows;
-  if (header === undefined) return [];
-  return records.map((record) =>
-    Object.fromEntries(header.map((name, i) => [name, record[i] ?? ''])),
-  );
-}
-
 /** One photo's full model output, kept in memory so one run classifies each photo once. */
 export interface MeasuredPhoto extends LabelledOutput {
   file: string;
@@ -170,7 +141,7 @@ export async function measureSets(modelsDir: string, dataDir: string): Promise<M
       throw new Error(`${modelId}: ${bundle.error.message} ${bundle.error.detail ?? ''}`);
     const labels = parseLabels(bundle.value.labelsText, entry.labels);
     if (!labels.ok) throw new Error(`${modelId}: ${labels.error.detail ?? ''}`);
-    const rows = parseCsv(await readFile(path.join(dataDir, folder, 'labels.csv'), 'utf8'));
+    const rows = parseCsvRows(await readFile(path.join(dataDir, folder, 'labels.csv'), 'utf8'));
     const set = labelledPhotos(modelId, folder, rows, labels.value);
 
     const classifier = await createClassifier(entry, bundle.value);

@@ -13,6 +13,7 @@ import { loadModelRegistry } from '../node/model-registry';
 import { classifyFiles, expandPaths, type ClassifyLine } from './classify-files';
 import { openNodeModel, type NodeModel } from '../node/inference/node-model';
 import { DATA_DIR, DEFAULT_MODELS_DIR, PROJECT_ROOT } from '../node/shared-paths';
+import { parseCsvRows } from '../node/csv';
 
 /**
  * `npm run classify` on the real models and photos: accuracy in-process through the same
@@ -43,40 +44,12 @@ async function labelLines(modelId: string): Promise<string[]> {
   return splitLabelLines(await readFile(path.join(MODELS_DIR, modelId, 'labels.txt'), 'utf8'));
 }
 
-/** Minimal RFC 4180 reader: the data sets quote fields that hold commas. */
-async function readCsv(file: string): Promise<Record<string, string>[]> {
-  const text = await readFile(file, 'utf8');
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') field += text[++i];
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n') {
-      rows.push([...row, field.replace(/\r$/, '')]);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  const [header, ...records] = rows;
-  return records.map((record) => Object.fromEntries(header!.map((name, i) => [name, record[i]!])));
-}
-
 let animalRun: Promise<{ rows: Record<string, string>[]; lines: ClassifyLine[] }> | null = null;
 
 /** The 398 imagenet-animals photos through the general model, once for every test here. */
 function classifyAnimals() {
   animalRun ??= (async () => {
-    const rows = await readCsv(path.join(ANIMALS_DIR, 'labels.csv'));
+    const rows = parseCsvRows(await readFile(path.join(ANIMALS_DIR, 'labels.csv'), 'utf8'));
     const files = rows.map((row) => path.join(ANIMALS_DIR, row.file!));
     const { lines } = await classify(files, imagenet);
     return { rows, lines };
@@ -362,7 +335,7 @@ describe('folder arguments', () => {
   it('expand the real bird folder into every photo, species by species', async () => {
     const birdsDir = path.join(DATA_DIR, 'birds-cub');
     const expanded = (await expandPaths([birdsDir])).map((file) => path.relative(birdsDir, file));
-    const rows = await readCsv(path.join(birdsDir, 'labels.csv'));
+    const rows = parseCsvRows(await readFile(path.join(birdsDir, 'labels.csv'), 'utf8'));
     // The folder's labels.csv is not a photo: a folder walk leaves it out.
     expect(expanded[0]).toBe('American_Crow/American_Crow_0002_25122.jpg');
     expect(new Set(expanded)).toEqual(new Set(rows.map((row) => row.file!)));
@@ -392,7 +365,7 @@ describe('every odd input gets its agreed outcome', () => {
   }
 
   it('classifies what decodes and refuses the rest with the right code', async () => {
-    const rows = await readCsv(path.join(ODD_DIR, 'labels.csv'));
+    const rows = parseCsvRows(await readFile(path.join(ODD_DIR, 'labels.csv'), 'utf8'));
     expect(rows.length).toBeGreaterThanOrEqual(31);
     const files = await expandPaths([ODD_DIR]);
     const { lines } = await classify(files, imagenet);

@@ -25,6 +25,7 @@ import {
   type ValidImage,
 } from './image-validation';
 import { DATA_DIR } from '../node/shared-paths';
+import { parseCsvRows } from '../node/csv';
 
 type Outcome =
   | { ok: true; format: DecodableFormat; width: number; height: number; warnings: WarningCode[] }
@@ -183,38 +184,8 @@ function readData(relative: string): Uint8Array {
   return new Uint8Array(readFileSync(path.join(DATA_DIR, relative)));
 }
 
-/** RFC 4180 rows: quoted fields may hold commas, doubled quotes and newlines. */
-function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') field += text[++i];
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ',' || c === '\n') {
-      row.push(field);
-      field = '';
-      if (c === '\n') {
-        rows.push(row);
-        row = [];
-      }
-    } else if (c !== '\r') {
-      field += c;
-    }
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  const [header = [], ...body] = rows;
-  return body.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ''])));
-}
-
 function readLabels(folder: string): Record<string, string>[] {
-  return parseCsv(readFileSync(path.join(DATA_DIR, folder, 'labels.csv'), 'utf8'));
+  return parseCsvRows(readFileSync(path.join(DATA_DIR, folder, 'labels.csv'), 'utf8'));
 }
 
 /**
