@@ -6,6 +6,11 @@ import type { AnswerSummary } from '../core/taxonomy-answer';
 import type { PreparedPhoto } from '../model/engine';
 import { decodePhotoBytes } from '../node/inference/decode-image';
 import type { NodeModel } from '../node/inference/node-model';
+import {
+  classifyAnimals,
+  type AnimalResult,
+  type ModelCascade,
+} from '../node/inference/model-cascade';
 
 /** One output line of `npm run classify`, exactly the shape the contract gives. */
 export type ClassifyLine =
@@ -15,6 +20,13 @@ export type ClassifyLine =
       top: { label: string; probability: number }[];
       ms: number;
       answer: AnswerSummary;
+      /** `--model auto`, when a specialist answered: the general model and the group it routed on. */
+      via?: { model: string; group: string; probability: number };
+      /**
+       * `--same-animal`: every file the answer combines, in input order; `file` stays the
+       * first of them, so that a reader of the one-photo contract still finds a path there.
+       */
+      files?: string[];
     }
   | { file: string; error: { code: string; message: string } };
 
@@ -56,6 +68,21 @@ function errorLine(file: string, error: AppError): ClassifyLine {
   };
 }
 
+/** Reads and decodes each file once, at the input size every model of the run shares. */
+async function prepareFiles(files: string[], size: number): Promise<(PreparedPhoto | AppError)[]> {
+  const prepared: (PreparedPhoto | AppError)[] = [];
+  for (const file of files) {
+    const bytes = await readFile(file).catch(() => null);
+    if (bytes === null) {
+      prepared.push(appError('FILE_UNREADABLE'));
+      continue;
+    }
+    const decoded = await decodePhotoBytes(bytes, size);
+    prepared.push(decoded.ok ? decoded.value : decoded.error);
+  }
+  return prepared;
+}
+
 /**
  * Classifies files in micro-batches (the same batching the worker does), emitting one
  * line per file in input order. A file that cannot be read or decoded gets its error
@@ -72,16 +99,7 @@ export async function classifyFiles(
   let failed = 0;
   for (let start = 0; start < files.length; start += options.batchSize) {
     const chunk = files.slice(start, start + options.batchSize);
-    const prepared: (PreparedPhoto | AppError)[] = [];
-    for (const file of chunk) {
-      const bytes = await readFile(file).catch(() => null);
-      if (bytes === null) {
-        prepared.push(appError('FILE_UNREADABLE'));
-        continue;
-      }
-      const decoded = await decodePhotoBytes(bytes, size);
-      prepared.push(decoded.ok ? decoded.value : decoded.error);
-    }
+    const prepared = await prepareFiles(chunk, size);
     const photos = prepared.filter((p): p is PreparedPhoto => 'image' in p);
     const results = photos.length > 0 ? await model.engine.classify(photos, options.topK) : null;
     let next = 0;
@@ -113,4 +131,109 @@ export async function classifyFiles(
     }
   }
   return { classified, failed };
+}
+
+const roundMs = (ms: number) => Math.round(ms * 10) / 10;
+
+/**
+ * `--model auto` (or a cascade of one model): one line per file, as `classifyFiles`, from
+ * the model that answered; `ms` counts every model that ran on the photo.
+ */
+export async function classifyFilesAuto(
+  files: string[],
+  cascade: ModelCascade,
+  options: { topK: number; batchSize: number },
+  emit: (line: ClassifyLine) => void,
+): Promise<{ classified: number; failed: number }> {
+  const size = cascade.general.entry.input.size;
+  let classified = 0;
+  let failed = 0;
+  for (let start = 0; start < files.length; start += options.batchSize) {
+    const chunk = files.slice(start, start + options.batchSize);
+    const prepared = await prepareFiles(chunk, size);
+    const photos = prepared.filter((p): p is PreparedPhoto => 'image' in p);
+    const results =
+      photos.length > 0
+        ? await classifyAnimals(
+            cascade,
+            photos.map((photo) => [photo]),
+            options.topK,
+            options.batchSize,
+          )
+        : null;
+    let next = 0;
+    for (const [i, item] of prepared.entries()) {
+      const file = chunk[i]!;
+      if (!('image' in item)) {
+        failed++;
+        emit(errorLine(file, item));
+      } else if (results === null || !results.ok) {
+        failed++;
+        emit(errorLine(file, results?.error ?? appError('INFERENCE_FAILED', 'No result.')));
+      } else {
+        classified++;
+        emit(animalLine([file], results.value[next++]!, item.decodeMs, false));
+      }
+    }
+  }
+  return { classified, failed };
+}
+
+/**
+ * `--same-animal`: every file is a photo of one animal, so one line answers for all of
+ * them (their outputs combined, see combineOutputs); a file that cannot be read or
+ * decoded gets its own error line, printed first, and is left out of the combination.
+ */
+export async function classifySameAnimal(
+  files: string[],
+  cascade: ModelCascade,
+  options: { topK: number; batchSize: number },
+  emit: (line: ClassifyLine) => void,
+): Promise<{ classified: number; failed: number }> {
+  const prepared = await prepareFiles(files, cascade.general.entry.input.size);
+  const photos: PreparedPhoto[] = [];
+  const combined: string[] = [];
+  let failed = 0;
+  for (const [i, item] of prepared.entries()) {
+    if ('image' in item) {
+      photos.push(item);
+      combined.push(files[i]!);
+    } else {
+      failed++;
+      emit(errorLine(files[i]!, item));
+    }
+  }
+  if (photos.length === 0) return { classified: 0, failed };
+  const results = await classifyAnimals(cascade, [photos], options.topK, options.batchSize);
+  if (!results.ok) {
+    for (const file of combined) emit(errorLine(file, results.error));
+    return { classified: 0, failed: failed + combined.length };
+  }
+  const decodeMs = photos.reduce((sum, photo) => sum + photo.decodeMs, 0);
+  emit(animalLine(combined, results.value[0]!, decodeMs, true));
+  return { classified: combined.length, failed };
+}
+
+function animalLine(
+  files: string[],
+  result: AnimalResult,
+  decodeMs: number,
+  sameAnimal: boolean,
+): ClassifyLine {
+  const { explanation, via } = result;
+  if (explanation.summary === undefined)
+    throw new Error('the Node engine gives every photo a summary');
+  return {
+    file: files[0]!,
+    ...(sameAnimal ? { files } : {}),
+    model: formatModelRef(explanation.model),
+    top: explanation.rawTop.map(({ label, probability }) => ({ label, probability })),
+    ms: roundMs(decodeMs + result.inferenceMs),
+    answer: explanation.summary,
+    ...(via === null
+      ? {}
+      : {
+          via: { model: formatModelRef(via.model), group: via.group, probability: via.probability },
+        }),
+  };
 }

@@ -2,15 +2,24 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_TOP_K } from '../core/answer';
 import { MICRO_BATCH } from '../model/engine';
 import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
-import { classifyFiles, expandPaths } from './classify-files';
+import {
+  classifyFiles,
+  classifyFilesAuto,
+  classifySameAnimal,
+  expandPaths,
+} from './classify-files';
 import { openNodeModel } from '../node/inference/node-model';
+import { AUTO_MODEL, openCascade } from '../node/inference/model-cascade';
 
 /**
- * npm run classify -- [--model ID] [--top K] [--batch N] PATH...
- * One JSON object per line on stdout, in input order. Exit status: 0 when every file was
- * classified, 1 when some could not be (their lines say why), 2 for a usage error.
+ * npm run classify -- [--model ID|auto] [--same-animal] [--top K] [--batch N] PATH...
+ * One JSON object per line on stdout, in input order. `--model auto` lets the general model
+ * hand birds and insects to their specialists; `--same-animal` prints one line for all the
+ * files (after the error lines of those that could not be read). Exit status: 0 when every
+ * file was classified, 1 when some could not be (their lines say why), 2 for a usage error.
  */
-const USAGE = 'usage: npm run classify -- [--model ID] [--top K] [--batch N] PATH...';
+const USAGE =
+  'usage: npm run classify -- [--model ID|auto] [--same-animal] [--top K] [--batch N] PATH...';
 
 async function main(): Promise<number> {
   let args;
@@ -21,6 +30,7 @@ async function main(): Promise<number> {
         model: { type: 'string' },
         top: { type: 'string', default: String(DEFAULT_TOP_K) },
         batch: { type: 'string', default: String(MICRO_BATCH) },
+        'same-animal': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -40,20 +50,30 @@ async function main(): Promise<number> {
     return 2;
   }
   const modelsDir = DEFAULT_MODELS_DIR;
-  const model = await openNodeModel(modelsDir, values.model ?? null);
-  if (!model.ok) {
-    process.stderr.write(`${model.error.message} ${model.error.detail ?? ''}\n`);
-    return 2;
+  const options = { topK, batchSize };
+  const emit = (line: unknown) => {
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  };
+  let counts: { classified: number; failed: number };
+  if (values.model === AUTO_MODEL || values['same-animal']) {
+    const cascade = await openCascade(modelsDir, values.model ?? null);
+    if (!cascade.ok) {
+      process.stderr.write(`${cascade.error.message} ${cascade.error.detail ?? ''}\n`);
+      return 2;
+    }
+    const files = await expandPaths(positionals);
+    const run = values['same-animal'] ? classifySameAnimal : classifyFilesAuto;
+    counts = await run(files, cascade.value, options, emit);
+  } else {
+    const model = await openNodeModel(modelsDir, values.model ?? null);
+    if (!model.ok) {
+      process.stderr.write(`${model.error.message} ${model.error.detail ?? ''}\n`);
+      return 2;
+    }
+    const files = await expandPaths(positionals);
+    counts = await classifyFiles(files, model.value, options, emit);
   }
-  const files = await expandPaths(positionals);
-  const { classified, failed } = await classifyFiles(
-    files,
-    model.value,
-    { topK, batchSize },
-    (line) => {
-      process.stdout.write(`${JSON.stringify(line)}\n`);
-    },
-  );
+  const { classified, failed } = counts;
   process.stderr.write(`classified ${classified}, failed ${failed}\n`);
   return failed > 0 ? 1 : 0;
 }

@@ -50,6 +50,9 @@ export interface Classification {
   height: number;
 }
 
+/** The part of a classification that comes from the output alone. */
+export type Explanation = Pick<Classification, 'answer' | 'summary' | 'rawTop' | 'model'>;
+
 export interface LoadedModel {
   model: ModelRef;
   backend: BackendName;
@@ -97,6 +100,14 @@ export interface Engine {
   ): Promise<Result<LoadedModel>>;
   switchBackend(backend: BackendName): Promise<Result<LoadedModel>>;
   classify(photos: PreparedPhoto[], k: number): Promise<Result<Classification[]>>;
+  /**
+   * The raw outputs (one probability per label line, per photo) and each photo's share of
+   * the inference time, for callers that combine outputs (routing to a specialist, several
+   * photos of one animal) before they are read.
+   */
+  infer(photos: PreparedPhoto[]): Promise<Result<{ outputs: Float32Array[]; inferenceMs: number }>>;
+  /** What `classify` makes of one output, for an output the caller computed or combined. */
+  explain(probabilities: Float32Array, k: number): Result<Explanation>;
   /** Times `runs` warm inferences at `batchSize`, stopping early above `dropAboveMs`. */
   benchmark(
     runs: number,
@@ -144,7 +155,38 @@ export function createEngine(deps: EngineDeps): Engine {
     return fail('BACKEND_UNAVAILABLE', `tried ${backends.join(', ')}`);
   }
 
+  const infer: Engine['infer'] = async (photos) => {
+    if (state === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
+    const started = performance.now();
+    try {
+      const outputs = await state.classifier.classify(photos.map((p) => p.image));
+      return ok({ outputs, inferenceMs: (performance.now() - started) / photos.length });
+    } catch (error) {
+      return fail('INFERENCE_FAILED', String(error));
+    }
+  };
+
+  const explain: Engine['explain'] = (probabilities, k) => {
+    if (state === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
+    const { entry, labels, summarise } = state;
+    const answer = translateOutput(probabilities, labels, entry.labels, { topK: k });
+    if (!answer.ok) return answer;
+    const summary = summarise?.(probabilities);
+    if (summary && !summary.ok) return summary;
+    return ok({
+      answer: answer.value,
+      ...(summary ? { summary: summary.value } : {}),
+      rawTop: topK(probabilities, k).map(({ index, probability }) =>
+        toPrediction(labels[index]!, probability),
+      ),
+      model: modelRefOf(entry),
+    });
+  };
+
   return {
+    infer,
+    explain,
+
     async load(entry, backends, onProgress) {
       const started = performance.now();
       const same = state !== null && sameModel(state.entry, entry);
@@ -175,29 +217,16 @@ export function createEngine(deps: EngineDeps): Engine {
 
     async classify(photos, k) {
       if (state === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
-      const { classifier, entry, labels, summarise, backend } = state;
-      const started = performance.now();
-      let outputs: Float32Array[];
-      try {
-        outputs = await classifier.classify(photos.map((p) => p.image));
-      } catch (error) {
-        return fail('INFERENCE_FAILED', String(error));
-      }
-      const inferenceMs = (performance.now() - started) / photos.length;
+      const { backend } = state;
+      const inferred = await infer(photos);
+      if (!inferred.ok) return inferred;
+      const { outputs, inferenceMs } = inferred.value;
       const classifications: Classification[] = [];
       for (const [i, photo] of photos.entries()) {
-        const probabilities = outputs[i]!;
-        const answer = translateOutput(probabilities, labels, entry.labels, { topK: k });
-        if (!answer.ok) return answer;
-        const summary = summarise?.(probabilities);
-        if (summary && !summary.ok) return summary;
+        const explained = explain(outputs[i]!, k);
+        if (!explained.ok) return explained;
         classifications.push({
-          answer: answer.value,
-          ...(summary ? { summary: summary.value } : {}),
-          rawTop: topK(probabilities, k).map(({ index, probability }) =>
-            toPrediction(labels[index]!, probability),
-          ),
-          model: modelRefOf(entry),
+          ...explained.value,
           backend,
           timings: { decodeMs: photo.decodeMs, inferenceMs, batchSize: photos.length },
           warnings: photo.warnings,
