@@ -70,11 +70,29 @@ function integrityPlugin(route: ModelFileRoute): WorkboxPlugin {
       if (!found) return;
       const cache = await caches.open(modelCacheName(route.id, route.version));
       const complete = isComplete(found.entry, await cachedPaths(cache));
-      await recordEntry(cache, route, found.entry, complete);
+      await oneAtATime(entryPath(route.id, route.version), () =>
+        recordEntry(cache, route, found.entry, complete),
+      );
       // Only a version that has just become complete can make another one stale.
       if (complete) await removeStaleVersions(manifest);
     },
   };
+}
+
+/**
+ * Entry writes run one at a time per version: its files are stored in parallel, and a plain
+ * write that landed after the stamped one would erase the version's completion time.
+ */
+const entryWrites = new Map<string, Promise<void>>();
+
+function oneAtATime(key: string, job: () => Promise<void>): Promise<void> {
+  const next = (entryWrites.get(key) ?? Promise.resolve()).then(job, job);
+  const settled = next.catch(() => {});
+  entryWrites.set(key, settled);
+  void settled.then(() => {
+    if (entryWrites.get(key) === settled) entryWrites.delete(key);
+  });
+  return next;
 }
 
 /**

@@ -79,5 +79,12 @@ export async function currentCoarseLocation(): Promise<CoarseLocation | null> {
   })().finally(() => {
     inFlight = null;
   });
-  return inFlight;
+  const found = await inFlight;
+  // The user may have turned the setting off while the fix was on its way (it can take
+  // seconds): then it is neither stored with the observation nor kept for the next one.
+  if (!useSettingsStore.getState().saveCoarseLocation) {
+    cached = null;
+    return null;
+  }
+  return found;
 }

@@ -23,8 +23,8 @@ function theRecorder(): Recorder {
       onError: historyWriteFailed,
     });
     const flushNow = () => void recorder?.flush();
-    // Results of the last moments before a reload or a switch to another app are written
-    // right away rather than after the usual short delay.
+    // A write still gathering results when the page is hidden (a reload, a switch to
+    // another app) is started at once, before the browser may freeze the page.
     window.addEventListener('pagehide', flushNow);
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'hidden') flushNow();

@@ -79,7 +79,13 @@ function harness(options: {
     settings: () => ({ modelId: null, backendPreference: preference }),
     saveBackendPreference: (p) => (preference = p),
   };
-  return { service: createInferenceService(deps), bridge, trials, memory };
+  return {
+    service: createInferenceService(deps),
+    bridge,
+    trials,
+    memory,
+    preference: () => preference,
+  };
 }
 
 const REMEMBERED_WASM: RememberedChoice = {
@@ -220,5 +226,70 @@ describe('inference service', () => {
     expect(bridge.setBackend).toHaveBeenCalledWith('webgl');
     expect(useModelStore.getState().status).toMatchObject({ kind: 'ready', backend: 'webgl' });
     expect(trials.every((t) => t.terminate.mock.calls.length > 0)).toBe(true);
+  });
+
+  it('never lets the idle-time trial override a backend the user forced', async () => {
+    vi.useFakeTimers();
+    const { service, bridge, trials } = harness({ trialMediansMs: { wasm: 50, webgl: 10 } });
+    await service.startModel();
+    expect(useModelStore.getState().trial).toEqual({ kind: 'not-started' });
+    bridge.availableBackends.mockResolvedValue(ok(['wasm', 'webgl', 'cpu']));
+    bridge.setBackend.mockImplementation(async (b: BackendName) => ok(loaded(BIRDS, b)));
+
+    await service.applyBackendPreference('wasm');
+    expect(useModelStore.getState().trial).toEqual({ kind: 'skipped', reason: 'override' });
+    await vi.advanceTimersByTimeAsync(TRIAL_IDLE_DELAY_MS * 2);
+    // Later identifications do not schedule the trial again either.
+    await service.identify({ kind: 'blob', blob: new Blob([]) }, 'a.jpg');
+    await vi.advanceTimersByTimeAsync(TRIAL_IDLE_DELAY_MS * 2);
+
+    expect(trials).toHaveLength(0);
+    expect(bridge.setBackend.mock.calls).toEqual([['wasm']]);
+    expect(useModelStore.getState().status).toMatchObject({ kind: 'ready', backend: 'wasm' });
+  });
+
+  it('puts the preference back and drops the notice when the next model load starts', async () => {
+    vi.useFakeTimers();
+    const { service, bridge, preference } = harness({});
+    await service.startModel();
+    bridge.setBackend.mockResolvedValue(fail('BACKEND_UNAVAILABLE', 'no WebGL here'));
+
+    await service.applyBackendPreference('webgl');
+    expect(useModelStore.getState().switchFailure).toMatchObject({ requested: 'webgl' });
+    // The app runs on as before, so the saved choice is the previous one, trials included.
+    expect(preference()).toBe('auto');
+    expect(useModelStore.getState().trial).toEqual({ kind: 'not-started' });
+
+    // Choosing Automatic reloads through startModel: the notice goes.
+    await service.applyBackendPreference('auto');
+    expect(bridge.load).toHaveBeenCalledTimes(2);
+    expect(useModelStore.getState().switchFailure).toBeNull();
+
+    // So it does when another model starts loading.
+    await service.applyBackendPreference('webgl');
+    expect(useModelStore.getState().switchFailure).not.toBeNull();
+    await service.startModel();
+    expect(useModelStore.getState().switchFailure).toBeNull();
+  });
+
+  it('drops the notice as soon as another backend choice starts', async () => {
+    const { service, bridge, preference } = harness({
+      remembered: REMEMBERED_WASM,
+      preference: 'cpu',
+    });
+    await service.startModel();
+    bridge.setBackend.mockResolvedValueOnce(fail('BACKEND_UNAVAILABLE', 'no WebGL here'));
+    await service.applyBackendPreference('webgl');
+    expect(preference()).toBe('cpu');
+    expect(useModelStore.getState().trial).toEqual({ kind: 'skipped', reason: 'override' });
+
+    let noticeDuringSwitch: unknown = 'unset';
+    bridge.setBackend.mockImplementationOnce(async () => {
+      noticeDuringSwitch = useModelStore.getState().switchFailure;
+      return ok(loaded(BIRDS, 'wasm'));
+    });
+    await service.applyBackendPreference('wasm');
+    expect(noticeDuringSwitch).toBeNull();
+    expect(preference()).toBe('wasm');
   });
 });

@@ -37,6 +37,7 @@ import {
   modelFailed,
   modelLoading,
   modelReady,
+  switchNoticeCleared,
   trialChanged,
   useModelStore,
 } from './model-store';
@@ -157,6 +158,9 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
   }
 
   async function applyBackendPreference(preference: BackendPreference): Promise<void> {
+    switchNoticeCleared();
+    const previous = deps.settings().backendPreference;
+    const trialBefore = useModelStore.getState().trial;
     deps.saveBackendPreference(preference);
     const { entry } = useModelStore.getState();
     if (entry === null) return;
@@ -166,10 +170,33 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
       await startModel();
       return;
     }
+    // The user's choice wins over the idle-time trial: cancel it, and mark it skipped before
+    // `tracked` looks at the trial state, so that it is not scheduled again.
+    cancelTrials();
+    trialChanged(
+      preference === 'auto'
+        ? { kind: 'skipped', reason: 'remembered' }
+        : { kind: 'skipped', reason: 'override' },
+    );
     const switched = await tracked(() => bridge.setBackend(target));
-    if (switched.ok) backendSwitched(switched.value);
+    if (switched.ok) {
+      backendSwitched(switched.value);
+      return;
+    }
     // The worker keeps the backend it had: so does the status, with a notice of the failure.
-    else backendSwitchFailed(target, switched.error);
+    backendSwitchFailed(target, switched.error);
+    // The preference goes back to what it was, rather than staying on the backend that failed:
+    // the app really runs as before, so Settings show that (the notice says what was refused),
+    // and later loads do not try the failed backend first. Unless another choice came since.
+    if (deps.settings().backendPreference !== preference) return;
+    deps.saveBackendPreference(previous);
+    if (
+      previous === 'auto' &&
+      (trialBefore.kind === 'not-started' || trialBefore.kind === 'running')
+    ) {
+      trialChanged({ kind: 'not-started' });
+      scheduleTrials(entry);
+    } else trialChanged(trialBefore);
   }
 
   async function tracked<T>(work: () => Promise<T>): Promise<T> {
@@ -180,7 +207,11 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
     } finally {
       callEnded();
       const { entry, trial } = useModelStore.getState();
-      if (entry !== null && (trial.kind === 'not-started' || trial.kind === 'running')) {
+      if (
+        entry !== null &&
+        deps.settings().backendPreference === 'auto' &&
+        (trial.kind === 'not-started' || trial.kind === 'running')
+      ) {
         scheduleTrials(entry);
       }
     }
@@ -234,7 +265,14 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
 
   async function runTrials(entry: ModelEntry): Promise<void> {
     const { status, activeCalls } = useModelStore.getState();
-    if (status.kind !== 'ready' || activeCalls > 0) return;
+    // Only Automatic lets a measurement pick the backend; a backend the user chose stays.
+    if (
+      status.kind !== 'ready' ||
+      activeCalls > 0 ||
+      deps.settings().backendPreference !== 'auto'
+    ) {
+      return;
+    }
     const abort = new AbortController();
     trialAbort = abort;
     const available = await bridge.availableBackends();
@@ -247,7 +285,7 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
       const best = bestMedian(measurements);
       measurements.push(await measureInTrialWorker(entry, candidate, best, abort.signal));
     }
-    if (abort.signal.aborted) return;
+    if (abort.signal.aborted || deps.settings().backendPreference !== 'auto') return;
     const chosen = pickBackend(measurements, current).backend;
     backendMemory.remember(
       modelRefOf(entry),

@@ -49,11 +49,15 @@ export function manifestLoaded(manifest: ModelManifest): void {
   setState({ manifest });
 }
 
-/** A model starts loading: it is the current entry from now on. */
+/**
+ * A model starts loading: it is the current entry from now on. A notice of an earlier
+ * failed backend switch no longer describes what runs, so it goes.
+ */
 export function modelLoading(entry: ModelEntry, model: ModelRef): void {
   setState({
     entry,
     status: { kind: 'loading', model, loadedBytes: 0, totalBytes: entry.totalBytes },
+    switchFailure: null,
   });
 }
 
@@ -77,6 +81,11 @@ export function backendSwitched(loaded: LoadedModel): void {
 /** The status stays as it was: the previous backend still answers. */
 export function backendSwitchFailed(requested: BackendName, error: AppError): void {
   setState({ switchFailure: { requested, error } });
+}
+
+/** A new backend choice starts: the notice about the previous one is out of date. */
+export function switchNoticeCleared(): void {
+  setState({ switchFailure: null });
 }
 
 export function trialChanged(trial: BackendTrial): void {

@@ -350,6 +350,19 @@ describe('createInferenceBridge', () => {
     });
   });
 
+  it('keeps a backend that failed to start out of the front of the replayed load', async () => {
+    const { bridge, last } = setup();
+    const load = bridge.load(entry, ['wasm', 'cpu']);
+    last().reply(last().idOf('load'), ok(loaded));
+    await load;
+    const switched = bridge.setBackend('webgpu');
+    last().reply(last().idOf('set-backend'), fail('BACKEND_UNAVAILABLE', 'no adapter'));
+    await expect(switched).resolves.toMatchObject({ ok: false });
+    last().fail('lost context');
+    void bridge.stats();
+    expect(last().messages()[0]).toMatchObject({ type: 'load', backends: ['wasm', 'cpu'] });
+  });
+
   it('does not replay the old model when the call after a crash is itself a load', async () => {
     const { bridge, last } = setup();
     const first = bridge.load(entry, ['wasm']);

@@ -177,12 +177,15 @@ export function createInferenceBridge(
       return promise.finally(() => signal.removeEventListener('abort', onAbort));
     },
 
-    setBackend(backend) {
-      if (lastLoad !== null) {
+    async setBackend(backend) {
+      const result = await call<'set-backend'>({ type: 'set-backend', backend }).promise;
+      // Only a backend that started goes first in the load replayed after a crash: a failed
+      // one would make the restarted worker try it again before the one that works.
+      if (result.ok && lastLoad !== null) {
         const others = lastLoad.backends.filter((b) => b !== backend);
         lastLoad = { ...lastLoad, backends: [backend, ...others] };
       }
-      return call<'set-backend'>({ type: 'set-backend', backend }).promise;
+      return result;
     },
 
     benchmark(runs, batchSize, dropAboveMs) {
