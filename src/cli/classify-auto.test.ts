@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { parseCsvRows } from '../node/csv';
 import { openCascade, type ModelCascade } from '../node/inference/model-cascade';
 import type { NodeModel } from '../node/inference/node-model';
 import { loadModelRegistry } from '../node/model-registry';
-import { DATA_DIR, DEFAULT_MODELS_DIR, PROJECT_ROOT } from '../node/shared-paths';
+import { DATA_DIR, DEFAULT_MODELS_DIR } from '../node/shared-paths';
 import { labelledPhotos } from './calibration-run';
 import {
   classifyFiles,
@@ -14,6 +13,7 @@ import {
   classifySameAnimal,
   type ClassifyLine,
 } from './classify-files';
+import { runNpm } from '../../test-support/real-models';
 
 /**
  * `--model auto` and `--same-animal` on the real models and the shared photos with known
@@ -272,7 +272,7 @@ describe('npm run classify --model auto (a real run of the command)', () => {
     const tench = path.join(DATA_DIR, 'imagenet-animals/n01440764_tench.JPEG');
     const missing = path.join(DATA_DIR, 'birds-cub/no-such-photo.jpg');
 
-    const each = await npm(['run', '-s', 'classify', '--', '--model', 'auto', birds[0]!, tench]);
+    const each = await runNpm(['run', '-s', 'classify', '--', '--model', 'auto', birds[0]!, tench]);
     expect(each.exitCode, each.stderr).toBe(0);
     const [bird, fish] = each.stdout
       .trimEnd()
@@ -289,7 +289,7 @@ describe('npm run classify --model auto (a real run of the command)', () => {
     expect(Object.keys(fish!).sort()).toEqual(['answer', 'file', 'model', 'ms', 'top']);
     expect(fish!.model).toBe(versions.get(GENERAL));
 
-    const same = await npm([
+    const same = await runNpm([
       'run',
       '-s',
       'classify',
@@ -316,15 +316,3 @@ describe('npm run classify --model auto (a real run of the command)', () => {
     expect(combined.answer.name).toBe('Blue Jay');
   });
 });
-
-function npm(args: string[]): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
-  });
-}

@@ -83,6 +83,8 @@ async function prepareFiles(files: string[], size: number): Promise<(PreparedPho
   return prepared;
 }
 
+const roundMs = (ms: number) => Math.round(ms * 10) / 10;
+
 /**
  * Classifies files in micro-batches (the same batching the worker does), emitting one
  * line per file in input order. A file that cannot be read or decoded gets its error
@@ -125,15 +127,13 @@ export async function classifyFiles(
         file,
         model: formatModelRef(result.model),
         top: result.rawTop.map(({ label, probability }) => ({ label, probability })),
-        ms: Math.round((result.timings.decodeMs + result.timings.inferenceMs) * 10) / 10,
+        ms: roundMs(result.timings.decodeMs + result.timings.inferenceMs),
         answer: result.summary,
       });
     }
   }
   return { classified, failed };
 }
-
-const roundMs = (ms: number) => Math.round(ms * 10) / 10;
 
 /**
  * `--model auto` (or a cascade of one model): one line per file, as `classifyFiles`, from

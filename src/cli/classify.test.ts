@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { classifyFiles, expandPaths, type ClassifyLine } from './classify-files'
 import { openNodeModel, type NodeModel } from '../node/inference/node-model';
 import { DATA_DIR, DEFAULT_MODELS_DIR, PROJECT_ROOT } from '../node/shared-paths';
 import { parseCsvRows } from '../node/csv';
+import { runNpm } from '../../test-support/real-models';
 
 /**
  * `npm run classify` on the real models and photos: accuracy in-process through the same
@@ -223,7 +223,7 @@ describe('npm run classify (a real run of the command)', () => {
     // Relative, as a user types it.
     const empty = path.relative(PROJECT_ROOT, path.join(DATA_DIR, 'odd-inputs/zero_bytes.jpg'));
     const args = ['--model', 'inat-birds-mobilenet-v2', '--top', '3', bird, missing, empty];
-    const run = await npm(['run', '-s', 'classify', '--', ...args]);
+    const run = await runNpm(['run', '-s', 'classify', '--', ...args]);
 
     expect(run.exitCode, run.stderr).toBe(1);
     expect(run.stderr).toContain('classified 1, failed 2');
@@ -277,18 +277,6 @@ describe('npm run classify (a real run of the command)', () => {
     expect((zero!.error as { message: string }).message).toBe(ERROR_MESSAGES.EMPTY_FILE);
   });
 });
-
-function npm(args: string[]): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
-  });
-}
 
 describe('folder arguments', () => {
   let dir: string;

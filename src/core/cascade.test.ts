@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
+import { loadRealModel, outputVector } from '../../test-support/real-models';
 import {
   combineOutputs,
   groupMass,
@@ -10,13 +8,8 @@ import {
   specialistAnswers,
   specialistsAmong,
 } from './cascade';
-import { realModel, type RealModel, type RealModelId } from './real-models.fixtures';
 import { describeAnswer } from './taxonomy-answer';
 import { taxonomyFor } from './taxonomy';
-
-function loadRealModel(id: RealModelId): RealModel {
-  return realModel(id, readFileSync(path.join(DEFAULT_MODELS_DIR, id, 'labels.txt'), 'utf8'));
-}
 
 const general = loadRealModel('imagenet-mobilenet-v2');
 const birds = loadRealModel('inat-birds-mobilenet-v2');
@@ -27,15 +20,8 @@ const GROUPS = ['bird', 'insect'];
 /** General model outputs (ImageNet index + 1). */
 const OUT = { brambling: 11, goldfinch: 12, junco: 14, lion: 292, tabby: 282, monarch: 324 };
 
-function vector(count: number, entries: Record<number, number>): Float32Array {
-  const probabilities = new Float32Array(count);
-  for (const [index, probability] of Object.entries(entries)) {
-    probabilities[Number(index)] = probability;
-  }
-  return probabilities;
-}
-
-const generalOutput = (entries: Record<number, number>) => vector(general.spec.count, entries);
+const generalOutput = (entries: Record<number, number>) =>
+  outputVector(general.spec.count, entries);
 
 describe('groupMass', () => {
   it('sums every class under the group, over all outputs', () => {
@@ -130,7 +116,11 @@ describe('specialistsAmong', () => {
 
 describe('specialistAnswers', () => {
   const birdAnswer = (entries: Record<number, number>) => {
-    const result = describeAnswer(vector(birds.spec.count, entries), birdTaxonomy, birds.spec);
+    const result = describeAnswer(
+      outputVector(birds.spec.count, entries),
+      birdTaxonomy,
+      birds.spec,
+    );
     if (!result.ok) throw new Error(result.error.detail);
     return result.value;
   };

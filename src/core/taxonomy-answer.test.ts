@@ -1,16 +1,9 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
+import { loadRealModel, outputVector } from '../../test-support/real-models';
 import { NOT_SURE_BELOW } from './answer';
 import type { LabelSpec } from './model-manifest';
-import { realModel, type RealModel, type RealModelId } from './real-models.fixtures';
 import { describeAnswer, ROLL_UP_AT, type AnswerSummary } from './taxonomy-answer';
 import { taxonomyFor, type ModelTaxonomy } from './taxonomy';
-
-function loadRealModel(id: RealModelId): RealModel {
-  return realModel(id, readFileSync(path.join(DEFAULT_MODELS_DIR, id, 'labels.txt'), 'utf8'));
-}
 
 const general = loadRealModel('imagenet-mobilenet-v2');
 const birds = loadRealModel('inat-birds-mobilenet-v2');
@@ -35,20 +28,12 @@ const OUT = {
   abacus: 399,
 };
 
-function vector(count: number, entries: Record<number, number>): Float32Array {
-  const probabilities = new Float32Array(count);
-  for (const [index, probability] of Object.entries(entries)) {
-    probabilities[Number(index)] = probability;
-  }
-  return probabilities;
-}
-
 function summarise(
   entries: Record<number, number>,
   taxonomy: ModelTaxonomy = generalTaxonomy,
   spec: LabelSpec = general.spec,
 ): AnswerSummary {
-  const result = describeAnswer(vector(spec.count, entries), taxonomy, spec);
+  const result = describeAnswer(outputVector(spec.count, entries), taxonomy, spec);
   if (!result.ok) throw new Error(result.error.detail);
   return result.value;
 }
@@ -184,7 +169,7 @@ describe('describeAnswer', () => {
     expect(result.ok && result.value.kind).toBe('not-sure');
     const short = describeAnswer(new Float32Array(10), generalTaxonomy, general.spec);
     expect(short.ok ? null : short.error.code).toBe('INFERENCE_FAILED');
-    const wrong = describeAnswer(vector(general.spec.count, {}), birdTaxonomy, general.spec);
+    const wrong = describeAnswer(outputVector(general.spec.count, {}), birdTaxonomy, general.spec);
     expect(wrong.ok ? null : wrong.error.code).toBe('MODEL_LOAD_FAILED');
   });
 });

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
-import { realModel, type RealModel, type RealModelId } from './real-models.fixtures';
+import { loadRealModel } from '../../test-support/real-models';
 import {
   genusOf,
   groupPath,
@@ -11,10 +8,6 @@ import {
   searchTerms,
   taxonomyFor,
 } from './taxonomy';
-
-function loadRealModel(id: RealModelId): RealModel {
-  return realModel(id, readFileSync(path.join(DEFAULT_MODELS_DIR, id, 'labels.txt'), 'utf8'));
-}
 
 const general = loadRealModel('imagenet-mobilenet-v2');
 const birds = loadRealModel('inat-birds-mobilenet-v2');
