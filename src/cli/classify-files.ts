@@ -220,7 +220,8 @@ function animalLine(
   decodeMs: number,
   sameAnimal: boolean,
 ): ClassifyLine {
-  const { explanation, via } = result;
+  const { explanation } = result;
+  const via = result.routing?.via ?? null;
   if (explanation.summary === undefined)
     throw new Error('the Node engine gives every photo a summary');
   return {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadRealModel, outputVector } from '../../test-support/real-models';
 import {
+  cascadeChoiceFor,
   combineOutputs,
   groupMass,
   ROUTE_AT,
@@ -9,6 +10,7 @@ import {
   specialistsAmong,
 } from './cascade';
 import { describeAnswer } from './taxonomy-answer';
+import { fakeManifest, fakeModelEntry } from './model-manifest.fixtures';
 import { taxonomyFor } from './taxonomy';
 
 const general = loadRealModel('imagenet-mobilenet-v2');
@@ -224,5 +226,43 @@ describe('combineOutputs', () => {
   it('refuses outputs of different lengths; nothing gives nothing', () => {
     expect(() => combineOutputs([[0.5, 0.5], [1]])).toThrow();
     expect(combineOutputs([])).toHaveLength(0);
+  });
+});
+
+describe('cascadeChoiceFor: what the model setting asks the worker to load', () => {
+  const general = fakeModelEntry('imagenet-mobilenet-v2', '1');
+  const birds = fakeModelEntry('inat-birds-mobilenet-v2', '1');
+  const insects = fakeModelEntry('inat-insects-mobilenet-v2', '1');
+  const other = fakeModelEntry('garden-plants', '1');
+  const manifest = fakeManifest(general, birds, other, insects);
+
+  it('no choice, or a model the manifest no longer lists, is Auto: the default model and every specialist', () => {
+    for (const modelId of [null, 'withdrawn-model']) {
+      expect(cascadeChoiceFor(manifest, modelId)).toEqual({
+        general,
+        specialists: [
+          { group: 'bird', entry: birds },
+          { group: 'insect', entry: insects },
+        ],
+        handChosen: false,
+      });
+    }
+  });
+
+  it('a general model chosen by hand answers alone', () => {
+    expect(cascadeChoiceFor(manifest, 'garden-plants')).toEqual({
+      general: other,
+      specialists: [],
+      handChosen: false,
+    });
+    expect(cascadeChoiceFor(manifest, general.id).specialists).toEqual([]);
+  });
+
+  it('a specialist chosen by hand keeps the default model in front of it', () => {
+    expect(cascadeChoiceFor(manifest, insects.id)).toEqual({
+      general,
+      specialists: [{ group: 'insect', entry: insects }],
+      handChosen: true,
+    });
   });
 });

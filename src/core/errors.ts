@@ -16,6 +16,11 @@ export const ERROR_MESSAGES = {
   CORS_BLOCKED:
     'The website hosting this image does not allow other sites to read it. Save the image and choose the file instead.',
   INVALID_URL: 'That is not a valid image address.',
+  INSECURE_URL:
+    'Only secure (https://) addresses of images on other sites can be fetched. Try the address with https://, or save the image and choose the file instead.',
+  HOST_UNREACHABLE:
+    'The website of this image could not be reached. Check the address and the network connection.',
+  OFFLINE: 'This device is offline, and this needs a network connection.',
   MODEL_LOAD_FAILED: 'The identification model could not be loaded.',
   MODEL_INTEGRITY_FAILED: 'The downloaded model is corrupt.',
   BACKEND_UNAVAILABLE: 'No compute backend is available on this device.',
@@ -87,6 +92,8 @@ export const WARNING_MESSAGES = {
   PARTIAL_IMAGE: 'The image file is incomplete; only part of it could be read.',
   ANIMATED_FIRST_FRAME: 'Only the first frame of this animation was used.',
   UNUSUAL_ASPECT: 'Only the centre of this very wide or tall image was used.',
+  TOO_DARK:
+    'The image is almost completely dark (is the lens covered?); the result may be unreliable.',
 } as const;
 
 export type WarningCode = keyof typeof WARNING_MESSAGES;

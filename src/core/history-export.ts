@@ -3,8 +3,9 @@ import {
   type ObservationRecord,
   type StoredPrediction,
 } from './history-policy';
-import { formatModelRef } from './model-ref';
-import { fixed, type CsvColumn } from './results-export';
+import { formatModelRef, type ModelRef } from './model-ref';
+import { answerColumns, fixed, type CsvColumn } from './results-export';
+import type { AnswerSummary } from './taxonomy-answer';
 
 /**
  * The history as CSV (one row per observation, for spreadsheets) and as JSON (the records
@@ -12,20 +13,41 @@ import { fixed, type CsvColumn } from './results-export';
  * so the same quoting and formula-injection guard apply.
  */
 
+/**
+ * What the app keeps beside an observation's own fields (src/app/history/history-record.ts
+ * stores and restores it). Absent from records written before it was kept; their cells
+ * are then empty.
+ */
+export interface ObservationContext {
+  /** Shared by the observations of one batch; null for a photo identified on its own. */
+  batchId: string | null;
+  /** The answer as the app named it (species, group, not sure, no animal). */
+  summary: AnswerSummary | null;
+  /** The general model and group, when a specialist answered. */
+  via: { model: ModelRef; group: string; probability: number } | null;
+}
+
+export type ExportedObservation = ObservationRecord & Partial<ObservationContext>;
+
 /** ISO 8601 in UTC; null for a record whose time was lost (restored as 0). */
 export function observationTime(record: Pick<ObservationRecord, 'createdAt'>): string | null {
   return record.createdAt > 0 ? new Date(record.createdAt).toISOString() : null;
 }
 
-function candidate(rank: number): CsvColumn<ObservationRecord>[] {
-  const at = (row: ObservationRecord): StoredPrediction | undefined => row.top[rank - 1];
+function candidate(rank: number): CsvColumn<ExportedObservation>[] {
+  const at = (row: ExportedObservation): StoredPrediction | undefined => row.top[rank - 1];
   return [
     { header: `label${rank}`, value: (row) => at(row)?.label },
     { header: `probability${rank}`, value: (row) => fixed(at(row)?.probability, 4) },
   ];
 }
 
-export const observationColumns: readonly CsvColumn<ObservationRecord>[] = [
+/**
+ * The history CSV, one row per observation. Names are stable and new columns only ever go
+ * at the end: `time` … `lon` as before, then `batchId` and the answer and routing columns
+ * the batch export has (`answerColumns` in results-export).
+ */
+export const observationColumns: readonly CsvColumn<ExportedObservation>[] = [
   { header: 'time', value: observationTime },
   { header: 'id', value: (row) => row.id },
   { header: 'file', value: (row) => row.fileName },
@@ -51,11 +73,16 @@ export const observationColumns: readonly CsvColumn<ObservationRecord>[] = [
   // Numbers, not text: a text cell starting with "-" would be defused as a formula.
   { header: 'lat', value: (row) => row.location?.lat },
   { header: 'lon', value: (row) => row.location?.lon },
+  { header: 'batchId', value: (row) => row.batchId },
+  ...answerColumns<ExportedObservation>(
+    (row) => row.summary,
+    (row) => row.via && { ...row.via, model: formatModelRef(row.via.model) },
+  ),
 ];
 
-export type ObservationExport = ObservationRecord & { time: string | null };
+export type ObservationExport = ExportedObservation & { time: string | null };
 
 /** One JSON object per observation: the stored record plus its time in ISO 8601. */
-export function toObservationExport(record: ObservationRecord): ObservationExport {
+export function toObservationExport(record: ExportedObservation): ObservationExport {
   return { time: observationTime(record), ...record };
 }

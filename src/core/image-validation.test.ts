@@ -17,8 +17,12 @@ import {
   sos,
   webpExtended,
 } from './image-sniff.fixtures';
+import sharp from 'sharp';
 import {
+  checkImageSize,
+  DEFAULT_EXPOSURE_LIMITS,
   DEFAULT_IMAGE_LIMITS,
+  exposureWarnings,
   isDecodableFormat,
   validateImageBytes,
   type DecodableFormat,
@@ -139,6 +143,107 @@ describe('validateImageBytes: warnings', () => {
 
   it('accepts a clean image with no warnings', () => {
     expect(check(jpeg(1024, 768))).toEqual(accepted('jpeg', 1024, 768));
+  });
+});
+
+describe('checkImageSize: a frame without a file', () => {
+  const sized = (width: number, height: number, limits = {}) => {
+    const result = checkImageSize({ width, height }, limits);
+    return result.ok ? result.value : result.error.code;
+  };
+
+  it('gives a bitmap the warnings a file header of that size gets', () => {
+    for (const [width, height] of [
+      [1920, 1080],
+      [16, 16],
+      [31, 500],
+      [401, 100],
+      [1, 1],
+    ] as const) {
+      const file = validateImageBytes(png(width, height));
+      expect(file.ok && file.value.warnings, `${width}×${height}`).toEqual(sized(width, height));
+    }
+    expect(sized(16, 16)).toEqual(['TINY_IMAGE']);
+    expect(sized(640, 480)).toEqual([]);
+  });
+
+  it('refuses a frame with no pixels or too many, like a header', () => {
+    expect(sized(0, 480)).toBe('DECODE_FAILED');
+    expect(sized(640, 0)).toBe('DECODE_FAILED');
+    expect(sized(20_000, 10_000)).toBe('TOO_MANY_PIXELS');
+    expect(sized(100, 100, { maxPixels: 9_999 })).toBe('TOO_MANY_PIXELS');
+    expect(sized(64, 64, { tinyBelowPx: 100 })).toEqual(['TINY_IMAGE']);
+  });
+});
+
+describe('exposureWarnings', () => {
+  /** RGBA pixels of a shared photo at the size the browser decodes it (short side 448). */
+  async function photoPixels(relative: string, brightness = 1) {
+    const { data, info } = await sharp(path.join(DATA_DIR, relative))
+      .rotate()
+      .resize(448, 448, { fit: 'outside', withoutEnlargement: true })
+      .linear(brightness, 0)
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height };
+  }
+
+  function uniform(width: number, height: number, rgba: [number, number, number, number]) {
+    const data = new Uint8ClampedArray(width * height * 4);
+    for (let i = 0; i < data.length; i += 4) data.set(rgba, i);
+    return { data, width, height };
+  }
+
+  it('passes the darkest real photos of the shared data', async () => {
+    for (const file of [
+      'imagenet-animals/n02119022_red_fox.JPEG',
+      'imagenet-animals/n01770393_scorpion.JPEG',
+      'camera-trap/blank.jpg',
+      'camera-trap/american_black_bear.jpg',
+    ]) {
+      expect(exposureWarnings(await photoPixels(file)), file).toEqual([]);
+    }
+  });
+
+  it('warns about a real photo seen through a nearly covered lens', async () => {
+    const robin = 'imagenet-animals/n01558993_robin.JPEG';
+    expect(exposureWarnings(await photoPixels(robin))).toEqual([]);
+    expect(exposureWarnings(await photoPixels(robin, 0.04))).toEqual(['TOO_DARK']);
+  });
+
+  it('warns about black with sensor noise and a few hot pixels', () => {
+    const frame = uniform(640, 480, [0, 0, 0, 255]);
+    let seed = 7;
+    for (let i = 0; i < frame.data.length; i += 4) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      frame.data.fill(seed % 24, i, i + 3);
+    }
+    // Hot pixels: fewer than the lit share that would count as something to see.
+    const hot = Math.floor(640 * 480 * DEFAULT_EXPOSURE_LIMITS.tooDarkBelowLitShare) - 1;
+    for (let p = 0; p < hot; p++) frame.data.fill(255, p * 4 * 97, p * 4 * 97 + 3);
+    expect(exposureWarnings(frame)).toEqual(['TOO_DARK']);
+  });
+
+  it('counts lit pixels from litFromLuma, by luma rather than one channel', () => {
+    const { litFromLuma } = DEFAULT_EXPOSURE_LIMITS;
+    expect(exposureWarnings(uniform(8, 8, [litFromLuma, litFromLuma, litFromLuma, 255]))).toEqual(
+      [],
+    );
+    const below = litFromLuma - 1;
+    expect(exposureWarnings(uniform(8, 8, [below, below, below, 255]))).toEqual(['TOO_DARK']);
+    // Pure blue at full strength is still a dark colour to the eye (and the camera).
+    expect(exposureWarnings(uniform(8, 8, [0, 0, 255, 255]))).toEqual(['TOO_DARK']);
+    expect(exposureWarnings(uniform(8, 8, [0, 255, 0, 255]))).toEqual([]);
+  });
+
+  it('sees transparent pixels as the white the model sees them on', () => {
+    expect(exposureWarnings(uniform(8, 8, [0, 0, 0, 0]))).toEqual([]);
+    expect(exposureWarnings(uniform(8, 8, [0, 0, 0, 255]))).toEqual(['TOO_DARK']);
+  });
+
+  it('says nothing about an image with no pixels', () => {
+    expect(exposureWarnings({ data: new Uint8Array(0), width: 0, height: 0 })).toEqual([]);
   });
 });
 

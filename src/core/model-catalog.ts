@@ -116,6 +116,12 @@ export function describeModel(id: string, labelLines: readonly string[]): ModelD
   return {
     name: entry.name,
     description: entry.description,
-    labels: { format: entry.format, count, backgroundIndex, animalRanges: entry.animalRanges },
+    labels: {
+      format: entry.format,
+      count,
+      backgroundIndex,
+      animalRanges: entry.animalRanges,
+      temperature: entry.temperature,
+    },
   };
 }

@@ -26,6 +26,12 @@ export const labelSpecSchema = z.object({
   count: z.number().int().positive(),
   backgroundIndex: z.number().int().nonnegative().nullable(),
   animalRanges: z.array(z.tuple([z.number().int(), z.number().int()])).nullable(),
+  /**
+   * The temperature that calibrates the model's probabilities (softmax(log p / T), see
+   * ./calibration): every answer, threshold and roll-up reads the calibrated outputs.
+   * Absent in manifests from before calibration: 1, the outputs as the model gives them.
+   */
+  temperature: z.number().positive().max(100).optional(),
 });
 
 export const inputSpecSchema = z.object({

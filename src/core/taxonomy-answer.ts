@@ -4,7 +4,7 @@ import { labelSpecProblem } from './labels';
 import type { LabelSpec } from './model-manifest';
 import type { Label } from './labels';
 import type { ModelEntry } from './model-manifest';
-import { taxonomyFor, type ModelTaxonomy } from './taxonomy';
+import { taxonomyFor, type ModelTaxonomy, type Taxon } from './taxonomy';
 
 /**
  * The answer of the contract (`answer` on each `npm run classify` line): a species when one
@@ -177,11 +177,23 @@ function sanitize(value: number | undefined): number {
   return value !== undefined && Number.isFinite(value) && value > 0 ? value : 0;
 }
 
-/** The summariser the Node tools give the engine: the model's groups, built once per load. */
+/**
+ * What the engine reads from a model's groups, built once per load: the answer of the
+ * contract for an output, and the name people use for each class (the label line stays
+ * as it is, for `data-label`, corrections and the CLI's `top`).
+ */
+export interface Summariser {
+  describe(probabilities: ArrayLike<number>): Result<AnswerSummary>;
+  taxonOf(index: number): Taxon | undefined;
+}
+
 export function summariserFor(
   entry: Pick<ModelEntry, 'id' | 'labels'>,
   labels: readonly Label[],
-): (probabilities: ArrayLike<number>) => Result<AnswerSummary> {
+): Summariser {
   const taxonomy = taxonomyFor(entry.id, labels, entry.labels);
-  return (probabilities) => describeAnswer(probabilities, taxonomy, entry.labels);
+  return {
+    describe: (probabilities) => describeAnswer(probabilities, taxonomy, entry.labels),
+    taxonOf: (index) => taxonomy.taxa[index],
+  };
 }

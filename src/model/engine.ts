@@ -1,10 +1,12 @@
 import { toPrediction, translateOutput, topK, type Answer, type Prediction } from '../core/answer';
 import type { BackendName } from '../core/backend-choice';
+import { applyTemperature } from '../core/calibration';
 import { fail, ok, type Result, type WarningCode } from '../core/errors';
 import { parseLabels, type Label } from '../core/labels';
 import { modelRefOf, type ModelEntry } from '../core/model-manifest';
 import { sameModel, type ModelRef } from '../core/model-ref';
-import type { AnswerSummary } from '../core/taxonomy-answer';
+import type { Routing } from '../core/cascade';
+import type { AnswerSummary, Summariser } from '../core/taxonomy-answer';
 import {
   loadModelArtifacts,
   type DownloadProgress,
@@ -41,6 +43,8 @@ export interface Classification {
   summary?: AnswerSummary;
   /** Top predictions over every output class, labels exactly as in labels.txt. */
   rawTop: Prediction[];
+  /** How Auto mode came to this answer; absent when one model answered alone. */
+  routing?: Routing;
   model: ModelRef;
   backend: BackendName;
   timings: ItemTimings;
@@ -59,20 +63,18 @@ export interface LoadedModel {
   loadMs: number;
   warmUpMs: number;
 }
-/** Builds, once per loaded model, the function that turns one output into its summary. */
-export type Summariser = (
-  entry: ModelEntry,
-  labels: readonly Label[],
-) => (probabilities: Float32Array) => Result<AnswerSummary>;
+/** Builds, once per loaded model, what turns one output into its summary and names its classes. */
+export type SummariserFactory = (entry: ModelEntry, labels: readonly Label[]) => Summariser;
 
 export interface EngineDeps {
   activateBackend(name: BackendName): Promise<boolean>;
   fileReader(entry: ModelEntry): FileReader;
   /**
-   * Injected rather than imported: the group table it needs is for the Node tools until the
-   * app shows groups, and the worker's bundle should not carry it before then.
+   * Injected rather than imported, so that the engine's tests and the benchmark's plain
+   * model page run without the group table; without it answers carry no summary and the
+   * label files' own names.
    */
-  summariser?: Summariser;
+  summariser?: SummariserFactory;
 }
 
 export interface PreparedPhoto {
@@ -87,7 +89,7 @@ interface LoadedState {
   entry: ModelEntry;
   bundle: ModelArtifactsBundle;
   labels: Label[];
-  summarise: ((probabilities: Float32Array) => Result<AnswerSummary>) | null;
+  summariser: Summariser | null;
   classifier: Classifier;
   backend: BackendName;
 }
@@ -101,7 +103,8 @@ export interface Engine {
   switchBackend(backend: BackendName): Promise<Result<LoadedModel>>;
   classify(photos: PreparedPhoto[], k: number): Promise<Result<Classification[]>>;
   /**
-   * The raw outputs (one probability per label line, per photo) and each photo's share of
+   * The calibrated outputs (one probability per label line, per photo, at the label spec's
+   * temperature) and each photo's share of
    * the inference time, for callers that combine outputs (routing to a specialist, several
    * photos of one animal) before they are read.
    */
@@ -119,6 +122,22 @@ export interface Engine {
   labels(): { model: ModelRef; labels: Label[] } | null;
   backend(): BackendName | null;
   numTensors(): number;
+  /** Frees the model's weights; the engine loads again on the next `load`. */
+  unload(): void;
+}
+
+/** A candidate under the name people use; its label line stays as in labels.txt. */
+function named(prediction: Prediction, summariser: Summariser): Prediction {
+  const taxon = summariser.taxonOf(prediction.index);
+  return taxon === undefined
+    ? prediction
+    : { ...prediction, name: taxon.name, scientificName: taxon.scientificName };
+}
+
+/** The model's outputs at its calibrating temperature: what every answer is read from. */
+function calibrated(outputs: Float32Array[], temperature: number): Float32Array[] {
+  if (temperature === 1) return outputs;
+  return outputs.map((output) => Float32Array.from(applyTemperature(output, temperature)));
 }
 
 export function createEngine(deps: EngineDeps): Engine {
@@ -148,8 +167,8 @@ export function createEngine(deps: EngineDeps): Engine {
         continue;
       }
       state?.classifier.dispose();
-      const summarise = deps.summariser?.(entry, labels) ?? null;
-      state = { entry, bundle, labels, summarise, classifier, backend };
+      const summariser = deps.summariser?.(entry, labels) ?? null;
+      state = { entry, bundle, labels, summariser, classifier, backend };
       return ok({ model: modelRefOf(entry), backend: state.backend, loadMs, warmUpMs });
     }
     return fail('BACKEND_UNAVAILABLE', `tried ${backends.join(', ')}`);
@@ -159,7 +178,10 @@ export function createEngine(deps: EngineDeps): Engine {
     if (state === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
     const started = performance.now();
     try {
-      const outputs = await state.classifier.classify(photos.map((p) => p.image));
+      const outputs = calibrated(
+        await state.classifier.classify(photos.map((p) => p.image)),
+        state.entry.labels.temperature ?? 1,
+      );
       return ok({ outputs, inferenceMs: (performance.now() - started) / photos.length });
     } catch (error) {
       return fail('INFERENCE_FAILED', String(error));
@@ -168,13 +190,15 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const explain: Engine['explain'] = (probabilities, k) => {
     if (state === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
-    const { entry, labels, summarise } = state;
+    const { entry, labels, summariser } = state;
     const answer = translateOutput(probabilities, labels, entry.labels, { topK: k });
     if (!answer.ok) return answer;
-    const summary = summarise?.(probabilities);
+    const summary = summariser?.describe(probabilities);
     if (summary && !summary.ok) return summary;
     return ok({
-      answer: answer.value,
+      answer: summariser
+        ? { ...answer.value, top: answer.value.top.map((p) => named(p, summariser)) }
+        : answer.value,
       ...(summary ? { summary: summary.value } : {}),
       rawTop: topK(probabilities, k).map(({ index, probability }) =>
         toPrediction(labels[index]!, probability),
@@ -257,5 +281,9 @@ export function createEngine(deps: EngineDeps): Engine {
     labels: () => (state ? { model: modelRefOf(state.entry), labels: state.labels } : null),
     backend: () => state?.backend ?? null,
     numTensors: tensorCount,
+    unload() {
+      state?.classifier.dispose();
+      state = null;
+    },
   };
 }

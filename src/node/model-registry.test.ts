@@ -1,3 +1,4 @@
+import { catalogTemperature } from '../core/model-catalog';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,6 +42,8 @@ describe('loadModelRegistry on the shared models', () => {
       count: 1001,
       backgroundIndex: 0,
       animalRanges: [[1, 398]],
+      // The calibrating temperature travels with the label semantics to every client.
+      temperature: catalogTemperature('imagenet-mobilenet-v2'),
     });
     expect(model(registry, 'inat-birds-mobilenet-v2').labels).toMatchObject({
       format: 'scientific-common',

@@ -1,6 +1,11 @@
 import { fail, ok, type Result, type WarningCode } from '../core/errors';
 import { decodeSize, fitWithin } from '../core/image-geometry';
-import { validateImageBytes, type ValidImage } from '../core/image-validation';
+import {
+  checkImageSize,
+  exposureWarnings,
+  validateImageBytes,
+  type ValidImage,
+} from '../core/image-validation';
 import type { RgbaImage } from '../model/preprocess';
 import type { ImageSource } from './api/protocol';
 
@@ -19,7 +24,10 @@ export interface DecodedPhoto {
 
 /**
  * Browser decoding: validate the bytes, decode with EXIF orientation applied, and read
- * RGBA pixels at the shared decode size. The bitmap is always closed, success or not.
+ * RGBA pixels at the shared decode size. A bitmap (a camera frame) has no bytes to check,
+ * so its size goes through the same rules as a file's header; every photo's pixels are
+ * then checked for a frame too dark to show anything. The bitmap is always closed,
+ * success or not.
  */
 export async function decodePhoto(
   source: ImageSource,
@@ -44,6 +52,11 @@ export async function decodePhoto(
 
   try {
     const { width, height } = bitmap;
+    if (source.kind === 'bitmap') {
+      const sized = checkImageSize(bitmap, {}, 'frame');
+      if (!sized.ok) return sized;
+      warnings = sized.value;
+    }
     if (width === 0 || height === 0) return fail('DECODE_FAILED', 'zero-sized image');
     const target = decodeSize({ width, height }, inputSize);
     const canvas = new OffscreenCanvas(target.width, target.height);
@@ -53,11 +66,12 @@ export async function decodePhoto(
     context.imageSmoothingQuality = 'high';
     context.drawImage(bitmap, 0, 0, target.width, target.height);
     const pixels = context.getImageData(0, 0, target.width, target.height).data;
+    const image = { data: pixels, width: target.width, height: target.height };
     return ok({
-      image: { data: pixels, width: target.width, height: target.height },
+      image,
       width,
       height,
-      warnings,
+      warnings: [...warnings, ...exposureWarnings(image)],
       thumbnail: makeThumbnail(canvas),
     });
   } finally {

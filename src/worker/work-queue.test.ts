@@ -187,7 +187,7 @@ describe('worker work queue', () => {
     slowLoad.resolve();
     await h.idle();
     expect(close).toHaveBeenCalledOnce();
-    expect(h.events.filter((e) => e.requestId === 2)).toEqual([]);
+    expect(h.events.filter((e) => 'requestId' in e && e.requestId === 2)).toEqual([]);
   });
 
   it('goes on after a failing job: a throwing load, a bad photo, an engine fault', async () => {

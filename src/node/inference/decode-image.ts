@@ -3,6 +3,7 @@ import { decodeBmp } from '../bmp-decode';
 import { fail, ok, type Result } from '../../core/errors';
 import { decodeSize } from '../../core/image-geometry';
 import {
+  exposureWarnings,
   DEFAULT_IMAGE_LIMITS,
   validateImageBytes,
   type DecodableFormat,
@@ -41,15 +42,17 @@ export async function decodePhotoBytes(
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 4)
       return fail('DECODE_FAILED', `${info.channels} channels after decoding`);
+    const pixels = {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+    };
     return ok({
-      image: {
-        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-        width: info.width,
-        height: info.height,
-      },
+      image: pixels,
       width: oriented.width,
       height: oriented.height,
-      warnings: checked.value.warnings,
+      // The browser's decoder warns of a black photo too: one vocabulary for both.
+      warnings: [...checked.value.warnings, ...exposureWarnings(pixels)],
       decodeMs: performance.now() - started,
     });
   } catch (error) {

@@ -166,7 +166,13 @@ describe('createInferenceBridge', () => {
     const onProgress = vi.fn();
     const result = bridge.load(entry, ['wasm', 'cpu'], onProgress);
     expect(last().messages()).toEqual([
-      { type: 'load', requestId: last().idOf('load'), entry, backends: ['wasm', 'cpu'] },
+      {
+        type: 'load',
+        requestId: last().idOf('load'),
+        entry,
+        backends: ['wasm', 'cpu'],
+        cascade: { specialists: [], handChosen: false },
+      },
     ]);
     const id = last().idOf('load');
     last().emit({ type: 'progress', requestId: id, loadedBytes: 4, totalBytes: 10 });
@@ -372,7 +378,13 @@ describe('createInferenceBridge', () => {
     const other = { ...entry, id: 'other-model' };
     const second = bridge.load(other, ['cpu']);
     expect(last().messages()).toEqual([
-      { type: 'load', requestId: last().idOf('load'), entry: other, backends: ['cpu'] },
+      {
+        type: 'load',
+        requestId: last().idOf('load'),
+        entry: other,
+        backends: ['cpu'],
+        cascade: { specialists: [], handChosen: false },
+      },
     ]);
     last().reply(last().idOf('load'), ok(loaded));
     await expect(second).resolves.toEqual(ok(loaded));

@@ -6,11 +6,13 @@ import type { ModelRef } from '../../core/model-ref';
 import type {
   BenchmarkReport,
   CallType,
+  CascadePlan,
   ClassifyItem,
   ItemResult,
   LoadedModel,
   ReplyTypes,
   RequestOf,
+  SpecialistStatus,
   WorkerEvent,
   WorkerRequest,
   WorkerStats,
@@ -26,7 +28,10 @@ export interface InferenceBridge {
     entry: ModelEntry,
     backends: BackendName[],
     onProgress?: (loadedBytes: number, totalBytes: number) => void,
+    cascade?: CascadePlan,
   ): Promise<Result<LoadedModel>>;
+  /** Every change of a specialist's download or load; replaces the previous listener. */
+  onSpecialist(listener: ((status: SpecialistStatus) => void) | null): void;
   /** Results arrive per photo through `onItem`; the promise settles when all are done. */
   classify(
     items: ClassifyItem[],
@@ -44,7 +49,8 @@ export interface InferenceBridge {
   ): Promise<Result<BenchmarkReport>>;
   availableBackends(): Promise<Result<BackendName[]>>;
   stats(): Promise<Result<WorkerStats>>;
-  labels(): Promise<Result<{ model: ModelRef; labels: Label[] } | null>>;
+  /** The labels of `model` if the worker holds it (the general model when null). */
+  labels(model?: ModelRef | null): Promise<Result<{ model: ModelRef; labels: Label[] } | null>>;
   /** Number of calls not yet settled. */
   busy(): number;
   terminate(): void;
@@ -70,7 +76,8 @@ export function createInferenceBridge(
   let nextId = 1;
   const calls = new Map<number, PendingCall>();
   /** Replayed into a restarted worker so a crash does not leave it without a model. */
-  let lastLoad: { entry: ModelEntry; backends: BackendName[] } | null = null;
+  let lastLoad: { entry: ModelEntry; backends: BackendName[]; cascade: CascadePlan } | null = null;
+  let specialistListener: ((status: SpecialistStatus) => void) | null = null;
 
   /** Ends the current worker and settles every pending call with `reason`. */
   function stop(reason: Result<never>) {
@@ -94,6 +101,10 @@ export function createInferenceBridge(
     started.addEventListener('message', (event: MessageEvent<WorkerEvent>) => {
       if (!current()) return;
       const message = event.data;
+      if (message.type === 'specialist') {
+        specialistListener?.(message.status);
+        return;
+      }
       const call = calls.get(message.requestId);
       if (call === undefined) return; // cancelled: late events are dropped
       if (message.type === 'reply') {
@@ -141,10 +152,10 @@ export function createInferenceBridge(
   }
 
   return {
-    load(entry, backends, onProgress) {
-      lastLoad = { entry, backends };
+    load(entry, backends, onProgress, cascade = { specialists: [], handChosen: false }) {
+      lastLoad = { entry, backends, cascade };
       return call<'load'>(
-        { type: 'load', entry, backends },
+        { type: 'load', entry, backends, cascade },
         {
           onEvent: (event) => {
             if (event.type === 'progress') onProgress?.(event.loadedBytes, event.totalBytes);
@@ -196,8 +207,12 @@ export function createInferenceBridge(
       return call<'available-backends'>({ type: 'available-backends' }).promise;
     },
 
-    labels() {
-      return call<'labels'>({ type: 'labels' }).promise;
+    labels(model = null) {
+      return call<'labels'>({ type: 'labels', model }).promise;
+    },
+
+    onSpecialist(listener) {
+      specialistListener = listener;
     },
 
     stats() {

@@ -1,8 +1,9 @@
 import type { BackendName } from '../../core/backend-choice';
-import type { Result } from '../../core/errors';
+import type { AppError, Result } from '../../core/errors';
 import type { Label } from '../../core/labels';
 import type { ModelEntry } from '../../core/model-manifest';
 import type { ModelRef } from '../../core/model-ref';
+import type { CascadeSpecialist } from '../../model/cascade';
 import type { Classification as EngineClassification, LoadedModel } from '../../model/engine';
 
 export type { ItemTimings, LoadedModel } from '../../model/engine';
@@ -40,8 +41,36 @@ export interface WorkerStats {
   numTensors: number;
 }
 
+/**
+ * Auto mode's specialists for a load: in Auto mode they are downloaded the first time a
+ * photo needs one; a specialist chosen by hand (`handChosen`, one specialist) is loaded
+ * with the general model, which still runs first to say whether the photo is in its group.
+ */
+export interface CascadePlan {
+  specialists: CascadeSpecialist[];
+  handChosen: boolean;
+}
+
+/** A specialist's download and load, which happens in the middle of a classification. */
+export type SpecialistStatus =
+  | {
+      modelId: string;
+      group: string;
+      state: 'downloading';
+      loadedBytes: number;
+      totalBytes: number;
+    }
+  | { modelId: string; group: string; state: 'ready' }
+  | { modelId: string; group: string; state: 'failed'; error: AppError };
+
 export type WorkerRequest =
-  | { type: 'load'; requestId: number; entry: ModelEntry; backends: BackendName[] }
+  | {
+      type: 'load';
+      requestId: number;
+      entry: ModelEntry;
+      backends: BackendName[];
+      cascade: CascadePlan;
+    }
   | { type: 'classify'; requestId: number; items: ClassifyItem[]; topK: number }
   /** Fire and forget: the bridge settles the cancelled call itself. */
   | { type: 'cancel'; targetId: number }
@@ -55,12 +84,15 @@ export type WorkerRequest =
   | { type: 'set-backend'; requestId: number; backend: BackendName }
   | { type: 'available-backends'; requestId: number }
   | { type: 'stats'; requestId: number }
-  | { type: 'labels'; requestId: number };
+  /** The labels of a loaded model: the general one, or any specialist the worker holds. */
+  | { type: 'labels'; requestId: number; model: ModelRef | null };
 
 export type WorkerEvent =
   | { type: 'progress'; requestId: number; loadedBytes: number; totalBytes: number }
   | { type: 'item'; requestId: number; itemId: string; result: Result<Classification> }
-  | { type: 'reply'; requestId: number; result: Result<unknown> };
+  | { type: 'reply'; requestId: number; result: Result<unknown> }
+  /** Not tied to one request: a specialist is loaded for whichever photos need it. */
+  | { type: 'specialist'; status: SpecialistStatus };
 
 /** Replies per request type, so the bridge's `call` is typed end to end. */
 export interface ReplyTypes {
