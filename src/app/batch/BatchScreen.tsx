@@ -1,13 +1,20 @@
-import { memo, useDeferredValue, useEffect, useMemo, useState } from 'react';
-import { ERROR_MESSAGES, isErrorCode } from '../../core/errors';
-import type { BatchResultRow } from '../../core/results-export';
+import { memo, useDeferredValue, useEffect, useId, useMemo, useState } from 'react';
+import { ERROR_MESSAGES, isErrorCode, WARNING_MESSAGES } from '../../core/errors';
+import { formatModelRef } from '../../core/model-ref';
+import { VerdictPanel } from '../feedback/VerdictPanel';
+import { AnswerPath, AnswerTitle } from '../ui/AnswerTitle';
 import { BlobImage } from '../ui/BlobImage';
+import { percent, PredictionList } from '../ui/PredictionList';
+import './batch.css';
 import { cancelBatch, exportBatch } from './batch-flow';
 import {
   batchItemState,
+  batchVerdictGiven,
   countAnswered,
   useBatchStore,
+  type BatchClassification,
   type BatchItem,
+  type BatchOutcome,
   type BatchRun,
 } from './batch-store';
 
@@ -16,9 +23,9 @@ type FilterKey = 'all' | 'animal' | 'not-sure' | 'no-animal' | 'error';
 
 const SORTS: Record<SortKey, (a: BatchItem, b: BatchItem) => number> = {
   order: (a, b) => a.order - b.order,
-  'confidence-desc': (a, b) => (b.row?.probability ?? -1) - (a.row?.probability ?? -1),
-  'confidence-asc': (a, b) => (a.row?.probability ?? 2) - (b.row?.probability ?? 2),
-  name: (a, b) => (a.row?.name ?? '\uffff').localeCompare(b.row?.name ?? '\uffff'),
+  'confidence-desc': (a, b) => (bestProbability(b) ?? -1) - (bestProbability(a) ?? -1),
+  'confidence-asc': (a, b) => (bestProbability(a) ?? 2) - (bestProbability(b) ?? 2),
+  name: (a, b) => (answerName(a) ?? '\uffff').localeCompare(answerName(b) ?? '\uffff'),
 };
 
 function formatDuration(ms: number): string {
@@ -59,46 +66,145 @@ function ProgressLine({ run, done, total }: { run: BatchRun; done: number; total
   );
 }
 
-function BatchVerdict({ row }: { row: BatchResultRow }) {
-  const percent = <span className="muted">{((row.probability ?? 0) * 100).toFixed(0)}%</span>;
-  if (row.status === 'animal')
-    return (
-      <span>
-        {row.name} {percent}
-      </span>
-    );
-  if (row.status === 'not-sure')
-    return (
-      <span>
-        Not sure ({row.name}?) {percent}
-      </span>
-    );
-  return <span>No animal recognised</span>;
+/** The item's best candidate's probability, or null while it waits or when it failed. */
+function bestProbability(item: BatchItem): number | null {
+  return item.outcome?.kind === 'identified'
+    ? (item.outcome.result.answer.top[0]?.probability ?? null)
+    : null;
+}
+
+/** What the card is named by: the species or group the answer names, else the best candidate. */
+function answerName(item: BatchItem): string | null {
+  if (item.outcome?.kind !== 'identified') return null;
+  const { summary, answer } = item.outcome.result;
+  return summary?.name ?? answer.top[0]?.name ?? null;
+}
+
+/** The answer's own probability, shown only when it names something. */
+function namedProbability(result: BatchClassification): number | null {
+  const { summary, answer } = result;
+  if (summary !== undefined) {
+    return summary.kind === 'species' || summary.kind === 'group' ? summary.probability : null;
+  }
+  return answer.kind === 'animal' ? (answer.top[0]?.probability ?? null) : null;
+}
+
+function BatchAnswerDetails({
+  item,
+  outcome,
+}: {
+  item: BatchItem;
+  outcome: Extract<BatchOutcome, { kind: 'identified' }>;
+}) {
+  const { result } = outcome;
+  const { answer, summary, routing, warnings } = result;
+  const via = routing?.via ?? null;
+  const missing = routing?.missing ?? null;
+  return (
+    <>
+      <AnswerPath summary={summary} />
+      <PredictionList predictions={answer.top} testId="batch-prediction" />
+      {(warnings.length > 0 || missing) && (
+        <ul className="warnings" data-testid="warnings">
+          {warnings.map((code) => (
+            <li key={code} data-code={code}>
+              {WARNING_MESSAGES[code]}
+            </li>
+          ))}
+          {missing && (
+            <li data-code="SPECIALIST_MISSING">
+              The {missing.group} model could not be used, so this is the general model’s answer.
+            </li>
+          )}
+        </ul>
+      )}
+      <VerdictPanel
+        observationId={outcome.observationId}
+        model={result.model}
+        answer={answer}
+        verdict={outcome.verdict}
+        photo={item.photo}
+        onVerdict={(verdict) => batchVerdictGiven(item.id, verdict)}
+      />
+      <p className="muted small" data-testid="batch-details">
+        {result.width}×{result.height} ·{' '}
+        {(result.timings.decodeMs + result.timings.inferenceMs).toFixed(0)} ms on {result.backend} ·{' '}
+        <span data-testid="batch-model">{formatModelRef(result.model)}</span>
+        {via && (
+          <>
+            {' '}
+            · handed over by {formatModelRef(via.model)} ({via.group} {percent(via.probability)})
+          </>
+        )}
+        {missing && <> · {missing.reason}</>}
+      </p>
+    </>
+  );
 }
 
 const BatchCard = memo(function BatchCard({ item }: { item: BatchItem }) {
-  const row = item.row;
+  const [open, setOpen] = useState(false);
+  const ids = useId();
+  const { outcome } = item;
   const state = batchItemState(item);
-  const errorMessage =
-    row?.errorCode && isErrorCode(row.errorCode) ? ERROR_MESSAGES[row.errorCode] : null;
+  const identified = outcome?.kind === 'identified' ? outcome : null;
+  const best = identified?.result.answer.top[0];
+  const named = identified ? namedProbability(identified.result) : null;
+  const via = identified?.result.routing?.via ?? null;
   return (
     <li
-      className={`batch-item ${state}`}
+      className={`batch-item ${state}${open ? ' open' : ''}`}
       data-testid="batch-item"
       data-file={item.name}
       data-state={state}
-      data-status={row?.status}
-      data-label={row?.label ?? undefined}
-      data-probability={row?.probability?.toFixed(6)}
+      data-status={identified?.result.answer.kind ?? (state === 'error' ? 'error' : undefined)}
+      data-label={best?.label}
+      data-probability={best?.probability.toFixed(6)}
+      data-verdict={identified?.verdict?.kind}
+      data-model={identified ? formatModelRef(identified.result.model) : undefined}
+      data-via={via ? formatModelRef(via.model) : undefined}
     >
       {item.thumbnail ? (
         <BlobImage blob={item.thumbnail} alt="" loading="lazy" width={80} height={80} />
       ) : (
         <span className="thumb-placeholder" aria-hidden="true" />
       )}
+      {identified && (
+        <AnswerTitle
+          answer={identified.result.answer}
+          summary={identified.result.summary}
+          routing={identified.result.routing}
+          as="h3"
+          id={`${ids}-title`}
+        />
+      )}
+      {named !== null && <span className="muted">{percent(named)}</span>}
       <span className="file">{item.name}</span>
-      {state === 'error' && <span className="error-text">{errorMessage ?? row?.errorCode}</span>}
-      {state === 'done' && row && <BatchVerdict row={row} />}
+      {outcome?.kind === 'failed' && (
+        <span className="error-text">
+          {isErrorCode(outcome.errorCode) ? ERROR_MESSAGES[outcome.errorCode] : outcome.errorCode}
+        </span>
+      )}
+      {identified && (
+        <>
+          <div>
+            <button
+              type="button"
+              className="link"
+              aria-expanded={open}
+              aria-controls={`${ids}-answer`}
+              aria-describedby={`${ids}-title`}
+              onClick={() => setOpen((wasOpen) => !wasOpen)}
+            >
+              Full answer <span aria-hidden="true">{open ? '▴' : '▾'}</span>
+            </button>
+          </div>
+          {/* Always in the page, so that the button's aria-controls names an element. */}
+          <div id={`${ids}-answer`} className="batch-answer" hidden={!open}>
+            {open && <BatchAnswerDetails item={item} outcome={identified} />}
+          </div>
+        </>
+      )}
     </li>
   );
 });
@@ -118,12 +224,12 @@ export function BatchScreen() {
       const state = batchItemState(item);
       if (state === 'queued') return false;
       if (filter === 'error' && state !== 'error') return false;
-      if (filter !== 'all' && filter !== 'error' && item.row?.status !== filter) return false;
+      const result = item.outcome?.kind === 'identified' ? item.outcome.result : null;
+      if (filter !== 'all' && filter !== 'error' && result?.answer.kind !== filter) return false;
       if (query === '') return true;
-      return (
-        item.name.toLowerCase().includes(query) ||
-        (item.row?.name ?? '').toLowerCase().includes(query) ||
-        (item.row?.label ?? '').toLowerCase().includes(query)
+      const best = result?.answer.top[0];
+      return [item.name, answerName(item), best?.name, best?.label, best?.scientificName].some(
+        (text) => typeof text === 'string' && text.toLowerCase().includes(query),
       );
     });
     return matching.sort(SORTS[sort]);

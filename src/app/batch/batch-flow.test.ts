@@ -1,9 +1,17 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fail, ok, type Result } from '../../core/errors';
 import type { Classification } from '../../worker/api/protocol';
+import { recordIdentification } from '../history/recording';
 import { classifyMany } from '../inference/inference';
 import { startBatch } from './batch-flow';
-import { batchItemState, countAnswered, useBatchStore } from './batch-store';
+import {
+  batchItemState,
+  batchRow,
+  batchRows,
+  batchVerdictGiven,
+  countAnswered,
+  useBatchStore,
+} from './batch-store';
 
 // The worker is not under test here: only how the batch flow keeps the store.
 vi.mock('../inference/inference', () => {
@@ -14,10 +22,14 @@ vi.mock('../inference/inference', () => {
     newItemId: () => `item-${next++}`,
   };
 });
-vi.mock('../history/recording', () => ({ recordIdentification: vi.fn(() => null) }));
+vi.mock('../history/recording', () => {
+  let next = 0;
+  return { recordIdentification: vi.fn(() => `observation-${next++}`) };
+});
 
 type ClassifyMany = typeof classifyMany;
 const classify = vi.mocked(classifyMany);
+const recorded = vi.mocked(recordIdentification);
 
 const photos = (...names: string[]) => names.map((name) => new File([new Uint8Array(4)], name));
 
@@ -30,6 +42,7 @@ function deferred<T>() {
 describe('batch flow', () => {
   beforeEach(() => {
     classify.mockReset();
+    recorded.mockClear();
     useBatchStore.setState(useBatchStore.getInitialState(), true);
   });
 
@@ -41,7 +54,7 @@ describe('batch flow', () => {
     await startBatch(photos('a.jpg', 'b.jpg', 'c.jpg'));
     const { run, items } = useBatchStore.getState();
     expect(items.map(batchItemState)).toEqual(['error', 'error', 'error']);
-    expect(items.map((item) => item.row?.errorCode)).toEqual([
+    expect(items.map((item) => batchRow(item)?.errorCode)).toEqual([
       'INFERENCE_FAILED',
       'WORKER_CRASHED',
       'WORKER_CRASHED',
@@ -99,7 +112,106 @@ describe('batch flow', () => {
     const { items } = useBatchStore.getState();
     expect(items.map(batchItemState)).toEqual(['done', 'error', 'queued']);
     expect(items[0]!.thumbnail).toBe(thumbnail);
-    expect(items[0]!.row).toMatchObject({ status: 'animal', model: 'm@7', ms: 3 });
+    expect(batchRow(items[0]!)).toMatchObject({ status: 'animal', model: 'm@7', ms: 3 });
     expect(items[1]!.thumbnail).toBeNull();
   });
+
+  it('records the photos of a batch with one batch id, and a new batch with another', async () => {
+    classify.mockImplementation((async (items, { onItem }) => {
+      for (const item of items) onItem(item.itemId, ok(routedJay));
+      return ok({ completed: true });
+    }) satisfies ClassifyMany);
+    await startBatch(photos('a.jpg', 'b.jpg'));
+    await startBatch(photos('c.jpg'));
+    const batchIds = recorded.mock.calls.map(([, , options]) => options?.batchId);
+    expect(recorded.mock.calls.map(([name]) => name)).toEqual(['a.jpg', 'b.jpg', 'c.jpg']);
+    expect(batchIds[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(batchIds[1]).toBe(batchIds[0]);
+    expect(batchIds[2]).not.toBe(batchIds[0]);
+    // Each card knows its history entry, which its verdict updates.
+    const { items } = useBatchStore.getState();
+    expect(
+      items.map((item) => item.outcome?.kind === 'identified' && item.outcome.observationId),
+    ).toEqual([recorded.mock.results[2]!.value]);
+  });
+
+  it('exports the top five, the answer, both models of a routed photo and the verdict given', async () => {
+    classify.mockImplementationOnce((async (items, { onItem }) => {
+      onItem(items[0]!.itemId, ok(routedJay));
+      return ok({ completed: true });
+    }) satisfies ClassifyMany);
+    await startBatch(photos('jay.jpg'));
+    const [item] = useBatchStore.getState().items;
+    batchVerdictGiven(item!.id, {
+      kind: 'corrected',
+      correctedLabel: 'Aphelocoma californica (California Scrub-Jay)',
+      decidedAt: 1,
+    });
+    const [row] = batchRows(useBatchStore.getState().items);
+    expect(row).toMatchObject({
+      file: 'jay.jpg',
+      status: 'animal',
+      label: routedJay.answer.top[0]!.label,
+      model: 'inat-birds-mobilenet-v2@b1',
+      answer: routedJay.summary,
+      via: { model: 'imagenet-mobilenet-v2@g1', group: 'bird', probability: 0.93 },
+      verdict: 'corrected',
+      correctedLabel: 'Aphelocoma californica (California Scrub-Jay)',
+      freeTextName: null,
+    });
+    expect(row!.top.map((c) => c.label)).toEqual(
+      routedJay.answer.top.slice(0, 5).map((c) => c.label),
+    );
+    expect(row!.top[0]).toEqual({
+      label: 'Cyanocitta cristata (Blue Jay)',
+      name: 'Blue Jay',
+      scientificName: 'Cyanocitta cristata',
+      probability: 0.6,
+    });
+  });
 });
+
+/** A bird the general model handed to the birds model (Auto mode), with six candidates. */
+const routedJay: Classification = {
+  answer: {
+    kind: 'animal',
+    top: [
+      ['Cyanocitta cristata (Blue Jay)', 'Blue Jay', 'Cyanocitta cristata', 0.6],
+      ['Aphelocoma californica (California Scrub-Jay)', 'California Scrub-Jay', null, 0.2],
+      ['Sialia sialis (Eastern Bluebird)', 'Eastern Bluebird', 'Sialia sialis', 0.1],
+      ['Passerina cyanea (Indigo Bunting)', 'Indigo Bunting', 'Passerina cyanea', 0.05],
+      ['Pica pica (Eurasian Magpie)', 'Eurasian Magpie', 'Pica pica', 0.03],
+      ['Corvus corax (Common Raven)', 'Common Raven', 'Corvus corax', 0.02],
+    ].map(([label, name, scientificName, probability], index) => ({
+      index,
+      label: label as string,
+      name: name as string,
+      scientificName: scientificName as string | null,
+      probability: probability as number,
+    })),
+  },
+  summary: {
+    kind: 'species',
+    name: 'Blue Jay',
+    scientificName: 'Cyanocitta cristata',
+    path: ['animal', 'bird', 'Cyanocitta'],
+    probability: 0.6,
+  },
+  routing: {
+    via: {
+      model: { id: 'imagenet-mobilenet-v2', version: 'g1' },
+      group: 'bird',
+      probability: 0.93,
+    },
+    outsideGroup: null,
+    missing: null,
+  },
+  rawTop: [],
+  model: { id: 'inat-birds-mobilenet-v2', version: 'b1' },
+  backend: 'wasm',
+  timings: { decodeMs: 1, inferenceMs: 2, batchSize: 1 },
+  warnings: [],
+  width: 1,
+  height: 1,
+  thumbnail: null,
+};

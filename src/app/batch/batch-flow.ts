@@ -1,7 +1,5 @@
-import { fail, type Result } from '../../core/errors';
-import { formatModelRef } from '../../core/model-ref';
-import { batchResultColumns, toCsv, toJson, type BatchResultRow } from '../../core/results-export';
-import type { Classification } from '../../worker/api/protocol';
+import { newUuid } from '../../core/history-policy';
+import { batchResultColumns, toCsv, toJson } from '../../core/results-export';
 import { recordIdentification } from '../history/recording';
 import { classifyMany, newItemId } from '../inference/inference';
 import { downloadText } from '../ui/download';
@@ -15,7 +13,10 @@ import {
   type BatchAnswer,
 } from './batch-store';
 
-/** Several photos through the batch queue, into the grid and the history. */
+/**
+ * Several photos through the batch queue, into the grid and the history, where they share
+ * one batch id so that the History screen shows (and removes) them as one.
+ */
 
 let batchAbort: AbortController | null = null;
 /** Grid updates are applied at most this often, so a fast batch cannot flood React. */
@@ -23,35 +24,6 @@ const BATCH_FLUSH_MS = 200;
 
 export function cancelBatch(): void {
   batchAbort?.abort();
-}
-
-function toRow(name: string, result: Result<Classification>): BatchResultRow {
-  if (!result.ok) {
-    return {
-      file: name,
-      status: 'error',
-      label: null,
-      name: null,
-      probability: null,
-      model: '',
-      backend: '',
-      ms: null,
-      errorCode: result.error.code,
-    };
-  }
-  const { answer, model, backend, timings } = result.value;
-  const best = answer.top[0] ?? null;
-  return {
-    file: name,
-    status: answer.kind,
-    label: best?.label ?? null,
-    name: best?.name ?? null,
-    probability: best?.probability ?? null,
-    model: formatModelRef(model),
-    backend,
-    ms: timings.decodeMs + timings.inferenceMs,
-    errorCode: null,
-  };
 }
 
 function displayPath(file: File): string {
@@ -64,7 +36,11 @@ export async function startBatch(files: File[]): Promise<void> {
   batchAbort = abort;
   const photos = files.map((file) => ({ id: newItemId(), name: displayPath(file), file }));
   const startedAt = performance.now();
-  batchStarted(photos, startedAt);
+  const batchId = newUuid();
+  batchStarted(
+    photos.map(({ id, name, file }) => ({ id, name, photo: file })),
+    startedAt,
+  );
 
   const answers = new Map<string, BatchAnswer>();
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -88,11 +64,19 @@ export async function startBatch(files: File[]): Promise<void> {
       onItem: (itemId, result) => {
         if (abort.signal.aborted) return;
         const name = names.get(itemId) ?? itemId;
-        if (result.ok) recordIdentification(name, result.value);
-        answers.set(itemId, {
-          row: toRow(name, result),
-          thumbnail: result.ok ? result.value.thumbnail : null,
-        });
+        if (result.ok) {
+          const { thumbnail, ...classification } = result.value;
+          const observationId = recordIdentification(name, result.value, { batchId });
+          answers.set(itemId, {
+            outcome: { kind: 'identified', result: classification, observationId, verdict: null },
+            thumbnail,
+          });
+        } else {
+          answers.set(itemId, {
+            outcome: { kind: 'failed', errorCode: result.error.code },
+            thumbnail: null,
+          });
+        }
         timer ??= setTimeout(flush, BATCH_FLUSH_MS);
       },
     },
@@ -104,8 +88,7 @@ export async function startBatch(files: File[]): Promise<void> {
   const cancelled = !outcome.ok && outcome.error.code === 'CANCELLED';
   if (!outcome.ok && !cancelled) {
     // The worker crashed: the photos it had not answered are marked, not silently lost.
-    const code = outcome.error.code;
-    unansweredFailed((item) => toRow(item.name, fail(code)));
+    unansweredFailed(outcome.error.code);
   }
   batchFinished(performance.now(), cancelled);
 }

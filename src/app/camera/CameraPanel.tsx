@@ -1,7 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
 import { appError, type AppError } from '../../core/errors';
-import { takeBitmap } from '../input/intake';
 import { closeCamera } from './camera-store';
+import { createLiveCamera, type LiveCamera } from './live-camera';
+import { LiveAnswer } from './LiveAnswer';
+import './camera.css';
 
 /** Torch and zoom are not in every browser's typings; read them defensively. */
 interface ExtraCapabilities {
@@ -9,21 +11,14 @@ interface ExtraCapabilities {
   zoom?: { min: number; max: number; step: number };
 }
 
-/** A JPEG of the captured frame, to show beside the result and to share with a correction. */
-function snapshotPreview(bitmap: ImageBitmap): Promise<Blob | null> {
-  const canvas = document.createElement('canvas');
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  canvas.getContext('2d')?.drawImage(bitmap, 0, 0);
-  return new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.85));
-}
-
 /**
- * Live preview from the rear camera with a capture button. The stream is stopped when the
- * panel closes or the page is hidden, so the camera light never stays on behind the user.
+ * Live preview from the rear camera, identified as it runs, with a capture button. The
+ * stream and the identification stop when the panel closes or the page is hidden, so the
+ * camera light never stays on behind the user and no frame is identified unseen.
  */
 export function CameraPanel() {
   const videoRef = useRef<HTMLVideoElement>(null);
+  const liveRef = useRef<LiveCamera | null>(null);
   const [track, setTrack] = useState<MediaStreamTrack | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [torchOn, setTorchOn] = useState(false);
@@ -65,15 +60,19 @@ export function CameraPanel() {
     };
   }, []);
 
-  const capabilities = (track?.getCapabilities?.() ?? {}) as ExtraCapabilities;
-
-  const capture = async () => {
+  useEffect(() => {
     const video = videoRef.current;
-    if (!video || video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA) return;
-    const bitmap = await createImageBitmap(video);
-    const preview = await snapshotPreview(bitmap);
-    void takeBitmap(bitmap, preview);
-  };
+    if (track === null || video === null) return;
+    const live = createLiveCamera(video);
+    liveRef.current = live;
+    live.start();
+    return () => {
+      live.stop();
+      liveRef.current = null;
+    };
+  }, [track]);
+
+  const capabilities = (track?.getCapabilities?.() ?? {}) as ExtraCapabilities;
 
   const applyExtra = (constraint: Record<string, unknown>) =>
     track?.applyConstraints({ advanced: [constraint as MediaTrackConstraintSet] }).catch(() => {});
@@ -85,20 +84,23 @@ export function CameraPanel() {
           <p>{error.message}</p>
         </div>
       ) : (
-        <video
-          ref={videoRef}
-          autoPlay
-          playsInline
-          muted
-          className="camera-preview"
-          aria-label="Camera preview"
-        />
+        <div className="camera-view">
+          <video
+            ref={videoRef}
+            autoPlay
+            playsInline
+            muted
+            className="camera-preview"
+            aria-label="Camera preview"
+          />
+          {track && <LiveAnswer />}
+        </div>
       )}
       <div className="row">
         <button
           type="button"
           className="button primary"
-          onClick={() => void capture()}
+          onClick={() => void liveRef.current?.capture()}
           disabled={!track}
         >
           Capture

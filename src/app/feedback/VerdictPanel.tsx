@@ -1,8 +1,7 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Answer } from '../../core/answer';
 import type { AppError } from '../../core/errors';
 import type { Verdict } from '../../core/history-policy';
-import type { Label } from '../../core/labels';
 import { sameModel, type ModelRef } from '../../core/model-ref';
 import { useModelStore } from '../inference/model-store';
 import {
@@ -13,15 +12,15 @@ import {
 } from './feedback-service';
 import { useFeedbackStore } from './feedback-store';
 import { SpeciesPicker, type PickerResult } from './SpeciesPicker';
-import { speciesFor } from './species-list';
+import { speciesFor, type SpeciesList } from './species-list';
 
-function describe(verdict: Verdict, species: Label[] | null): string {
+function describe(verdict: Verdict, species: SpeciesList | null): string {
   switch (verdict.kind) {
     case 'correct':
       return 'You confirmed this identification.';
     case 'corrected': {
       const name =
-        species?.find((s) => s.line === verdict.correctedLabel)?.commonName ??
+        species?.species.find((s) => s.line === verdict.correctedLabel)?.name ??
         verdict.correctedLabel;
       return `You corrected it to ${name}.`;
     }
@@ -46,7 +45,15 @@ export interface VerdictPanelProps {
   /** The photo itself, when there is one to send with a correction. */
   photo: Blob | null;
   onVerdict: (verdict: Verdict) => void;
+  /**
+   * The groups of the answer, broad to narrow (the answer summary's path), for the picker's
+   * group filters; without it they come from the first candidate.
+   */
+  answerPath?: readonly string[] | undefined;
 }
+
+/** Where the keyboard goes once the panel has settled after the picker or "Change". */
+type FocusAfter = 'opener' | 'verdict' | 'choices';
 
 export function VerdictPanel({
   observationId,
@@ -55,8 +62,9 @@ export function VerdictPanel({
   verdict,
   photo,
   onVerdict,
+  answerPath,
 }: VerdictPanelProps) {
-  const [species, setSpecies] = useState<Label[] | null>(null);
+  const [species, setSpecies] = useState<SpeciesList | null>(null);
   const [picking, setPicking] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
   const [changing, setChanging] = useState(false);
@@ -72,6 +80,27 @@ export function VerdictPanel({
     (s) => observationId !== null && s.submitting.includes(observationId),
   );
   const busy = pending || queueing;
+
+  const opener = useRef<HTMLButtonElement>(null);
+  const changeButton = useRef<HTMLButtonElement>(null);
+  const choices = useRef<HTMLDivElement>(null);
+  const focusAfter = useRef<FocusAfter | null>(null);
+  // Whatever the picker or "Change" replaced had the focus; without this it would fall to
+  // the page's start, and a keyboard user would have to find the result again.
+  useEffect(() => {
+    const want = focusAfter.current;
+    if (want === null || picking || busy) return;
+    const target =
+      want === 'choices'
+        ? choices.current?.querySelector('button')
+        : want === 'verdict'
+          ? (changeButton.current ?? opener.current)
+          : (opener.current ?? changeButton.current);
+    if (target) {
+      target.focus();
+      focusAfter.current = null;
+    }
+  });
 
   const settle = (submission: VerdictSubmission | null) => {
     if (submission === null) return;
@@ -124,6 +153,7 @@ export function VerdictPanel({
   };
 
   const onPicked = ({ choice, sharePhoto }: PickerResult) => {
+    focusAfter.current = 'verdict';
     setPicking(false);
     void submit(choice, sharePhoto);
   };
@@ -133,12 +163,21 @@ export function VerdictPanel({
       {verdict && !changing ? (
         <p>
           {describe(verdict, species)}{' '}
-          <button type="button" className="link" disabled={busy} onClick={() => setChanging(true)}>
+          <button
+            ref={changeButton}
+            type="button"
+            className="link"
+            disabled={busy}
+            onClick={() => {
+              focusAfter.current = 'choices';
+              setChanging(true);
+            }}
+          >
             Change
           </button>
         </p>
       ) : (
-        <div className="row wrap" role="group" aria-label="Is this right?">
+        <div ref={choices} className="row wrap" role="group" aria-label="Is this right?">
           {answer.kind === 'animal' && (
             <button
               type="button"
@@ -160,6 +199,7 @@ export function VerdictPanel({
             </button>
           )}
           <button
+            ref={opener}
             type="button"
             className="button"
             disabled={busy}
@@ -197,10 +237,15 @@ export function VerdictPanel({
       </div>
       {picking && species && (
         <SpeciesPicker
-          species={species}
+          list={species}
+          top={answer.top}
+          answerPath={answerPath}
           canSharePhoto={photo !== null}
           onDone={onPicked}
-          onCancel={() => setPicking(false)}
+          onCancel={() => {
+            focusAfter.current = 'opener';
+            setPicking(false);
+          }}
         />
       )}
     </div>

@@ -1,13 +1,17 @@
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Answer } from '../../core/answer';
+import { toPrediction, type Answer } from '../../core/answer';
 import { appError } from '../../core/errors';
 import { feedbackRecordSchema } from '../../core/feedback';
+import { taxonomyFor } from '../../core/taxonomy';
+import { loadRealModel } from '../../../test-support/real-models';
 import type { SetAsideRecord } from '../../outbox/outbox-db';
 import { useFeedbackStore } from './feedback-store';
 import type { FeedbackState } from './feedback-store';
 import { OutboxStatus, SetAsideList } from './OutboxStatus';
+import { speciesListOf } from './species-list';
+import { SpeciesPicker } from './SpeciesPicker';
 import { VerdictPanel } from './VerdictPanel';
 
 /**
@@ -117,5 +121,71 @@ describe('VerdictPanel', () => {
     const buttons = render(panel()).match(/<button[^>]*>/g) ?? [];
     expect(buttons.length).toBeGreaterThan(0);
     for (const button of buttons) expect(button).toContain('disabled');
+  });
+});
+
+describe('SpeciesPicker', () => {
+  const general = loadRealModel('imagenet-mobilenet-v2');
+  const list = speciesListOf(
+    general.labels,
+    general.spec,
+    taxonomyFor('imagenet-mobilenet-v2', general.labels, general.spec),
+  );
+  const labelOf = (line: string) => general.labels.find((l) => l.line === line)!;
+  const top = [
+    toPrediction(labelOf('tiger cat'), 0.5),
+    toPrediction(labelOf('tabby, tabby cat'), 0.3),
+    toPrediction(labelOf('Egyptian cat'), 0.1),
+  ];
+  const html = render(
+    createElement(SpeciesPicker, {
+      list,
+      top,
+      canSharePhoto: false,
+      onDone: () => {},
+      onCancel: () => {},
+    }),
+  );
+  const attribute = (tag: string, name: string) =>
+    new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1] ?? null;
+  const tags = (role: string) => html.match(new RegExp(`<[^>]*role="${role}"[^>]*>`, 'g')) ?? [];
+
+  it("opens on the photo's candidates in the answer's order, the first one active", () => {
+    const options = tags('option');
+    expect(options.map((tag) => attribute(tag, 'data-label'))).toEqual(top.map((p) => p.label));
+    const [combobox] = tags('combobox');
+    expect(combobox).toBeDefined();
+    expect(attribute(combobox!, 'aria-activedescendant')).toBe(attribute(options[0]!, 'id'));
+    expect(attribute(options[0]!, 'class')).toContain('active');
+    for (const option of options.slice(1))
+      expect(attribute(option, 'class')).not.toContain('active');
+    for (const option of options) expect(attribute(option, 'aria-selected')).toBe('false');
+  });
+
+  it('shows the names people use, not the first word of the label line', () => {
+    // "Egyptian cat" is ImageNet's word for the breed; people call it an Egyptian Mau.
+    expect(html).toMatch(/>Egyptian Mau</);
+    expect(html).not.toMatch(/>Egyptian cat</);
+    expect(html).toMatch(/>tabby cat</);
+  });
+
+  it('drives a listbox from the search field, its sections named', () => {
+    const [combobox] = tags('combobox');
+    const [listbox] = tags('listbox');
+    expect(attribute(combobox!, 'aria-controls')).toBe(attribute(listbox!, 'id'));
+    const [section] = tags('group').filter((tag) => attribute(tag, 'data-section') !== null);
+    const labelId = attribute(section!, 'aria-labelledby');
+    expect(html).toMatch(new RegExp(`id="${labelId}"[^>]*>Candidates for this photo<`));
+  });
+
+  it('offers the groups of the answer as filters, narrowest first, none pressed', () => {
+    const groups = (html.match(/<button[^>]*data-testid="picker-group"[^>]*>/g) ?? []).map(
+      (tag) => [attribute(tag, 'data-group'), attribute(tag, 'aria-pressed')],
+    );
+    expect(groups).toEqual([
+      ['cat', 'false'],
+      ['cat family', 'false'],
+      ['mammal', 'false'],
+    ]);
   });
 });

@@ -3,8 +3,10 @@ import type { ObservationRecord, Verdict } from '../../core/history-policy';
 import type { Answer } from '../../core/answer';
 import { formatModelRef } from '../../core/model-ref';
 import { VerdictPanel } from '../feedback/VerdictPanel';
+import { AnswerPath, AnswerTitle } from '../ui/AnswerTitle';
 import { BlobImage } from '../ui/BlobImage';
-import { PredictionList } from '../ui/PredictionList';
+import { percent, PredictionList } from '../ui/PredictionList';
+import type { HistoryRecord } from './history-record';
 import { deleteObservation, selectObservation, useHistoryStore } from './history-store';
 
 export const HISTORY_HEADING_ID = 'history-heading';
@@ -35,6 +37,42 @@ export function observationTitle(record: ObservationRecord): string {
   return 'No animal';
 }
 
+/** The stored answer in the shape the shared answer components read. */
+function answerOf(record: ObservationRecord): Answer {
+  const top = record.top.map((p, index) => ({ ...p, index }));
+  return record.answerKind === 'no-animal'
+    ? { kind: 'no-animal', top, nonAnimalProbability: 0 }
+    : { kind: record.answerKind, top };
+}
+
+/**
+ * An observation's headline: named as the result panel and batch cards name it when its
+ * answer was kept; as before for an older record, which has only its candidates.
+ */
+export function ObservationTitle({
+  record,
+  as,
+  id,
+}: {
+  record: HistoryRecord;
+  as: 'h3' | 'span';
+  id?: string;
+}) {
+  if (record.summary === null) {
+    const Tag = as;
+    return <Tag id={id}>{observationTitle(record)}</Tag>;
+  }
+  return (
+    <AnswerTitle
+      answer={answerOf(record)}
+      summary={record.summary}
+      routing={record.via ? { via: record.via, outsideGroup: null, missing: null } : undefined}
+      as={as}
+      id={id}
+    />
+  );
+}
+
 function verdictText(verdict: Verdict): string {
   if (verdict.kind === 'corrected') return `${VERDICT_TEXT.corrected}: ${verdict.correctedLabel}`;
   if (verdict.kind === 'unknown-species' && verdict.freeTextName) {
@@ -56,7 +94,10 @@ export function HistoryDetails() {
   const dialogRef = useRef<HTMLDialogElement>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
   const headingId = useId();
-  const predictions = record ? record.top.map((p, index) => ({ ...p, index })) : [];
+  const answer = record ? answerOf(record) : null;
+  const batch = useHistoryStore((s) =>
+    record?.batchId ? (s.batches[record.batchId] ?? null) : null,
+  );
 
   useEffect(() => {
     const dialog = dialogRef.current;
@@ -85,9 +126,10 @@ export function HistoryDetails() {
       }}
       data-testid="history-details"
     >
-      {record && (
+      {record && answer && (
         <>
-          <h3 id={headingId}>{observationTitle(record)}</h3>
+          <ObservationTitle record={record} as="h3" id={headingId} />
+          <AnswerPath summary={record.summary ?? undefined} />
           {thumbnail ? (
             <BlobImage
               className="history-details-image"
@@ -97,18 +139,13 @@ export function HistoryDetails() {
           ) : (
             <p className="muted small">No thumbnail kept for this observation.</p>
           )}
-          <PredictionList predictions={predictions} testId="history-prediction" />
+          <PredictionList predictions={answer.top} testId="history-prediction" />
           {/* A damaged old row may have lost its model: nothing to send a verdict about. */}
           {record.model && (
             <VerdictPanel
               observationId={record.id}
               model={record.model}
-              answer={
-                {
-                  kind: record.answerKind,
-                  top: predictions,
-                } as Answer
-              }
+              answer={answer}
               verdict={record.verdict}
               photo={null}
               onVerdict={() => {}}
@@ -133,6 +170,25 @@ export function HistoryDetails() {
             </dd>
             <dt>Model</dt>
             <dd>{record.model ? formatModelRef(record.model) : '—'}</dd>
+            {record.via && (
+              <>
+                <dt>Handed over by</dt>
+                <dd>
+                  {formatModelRef(record.via.model)} ({record.via.group}{' '}
+                  {percent(record.via.probability)})
+                </dd>
+              </>
+            )}
+            {record.batchId && (
+              <>
+                <dt>Batch</dt>
+                <dd>
+                  {batch
+                    ? `${batch.count.toLocaleString()} ${batch.count === 1 ? 'photo' : 'photos'}, from ${formatObservationTime(batch.firstAt)}`
+                    : 'Part of a batch'}
+                </dd>
+              </>
+            )}
             <dt>Backend</dt>
             <dd>{record.backend || '—'}</dd>
             {record.location && (

@@ -1,17 +1,20 @@
-import { memo, useEffect, useId, useRef, useState } from 'react';
+import { memo, useEffect, useId, useMemo, useRef, useState } from 'react';
 import {
   DEFAULT_HISTORY_LIMITS,
   isFilterActive,
   type HistoryShow,
-  type ObservationRecord,
 } from '../../core/history-policy';
 import { useSettingsStore } from '../settings/settings-store';
 import { BlobImage } from '../ui/BlobImage';
 import { percent } from '../ui/PredictionList';
+import type { BatchInfo } from './history-db';
+import { groupByBatch, type HistoryRecord } from './history-record';
+import './history-batch.css';
 import { disableCoarseLocation, enableCoarseLocation } from './location';
 import {
   closeHistory,
   deleteAllHistory,
+  deleteBatch,
   exportHistory,
   loadMoreHistory,
   openHistory,
@@ -24,8 +27,8 @@ import {
 import {
   HISTORY_HEADING_ID,
   HistoryDetails,
+  ObservationTitle,
   formatObservationTime,
-  observationTitle,
 } from './HistoryDetails';
 
 /** Typing pauses this long before the history is searched again. */
@@ -34,6 +37,7 @@ const SEARCH_DELAY_MS = 250;
 const count = (n: number) => n.toLocaleString();
 const noun = (n: number) => (n === 1 ? 'observation' : 'observations');
 const observations = (n: number) => `${count(n)} ${noun(n)}`;
+const photos = (n: number) => `${count(n)} ${n === 1 ? 'photo' : 'photos'}`;
 const size = (bytes: number) =>
   bytes < 1_000_000
     ? `${Math.ceil(bytes / 1000).toLocaleString()} kB`
@@ -43,7 +47,7 @@ const HistoryEntry = memo(function HistoryEntry({
   record,
   thumbnail,
 }: {
-  record: ObservationRecord;
+  record: HistoryRecord;
   /** Undefined until read. */
   thumbnail: Blob | null | undefined;
 }) {
@@ -72,7 +76,9 @@ const HistoryEntry = memo(function HistoryEntry({
           <span className="thumb-placeholder" aria-hidden="true" />
         )}
         <span className="history-entry-text">
-          <b>{observationTitle(record)}</b>
+          <b>
+            <ObservationTitle record={record} as="span" />
+          </b>
           {best && record.answerKind === 'animal' && (
             <span className="muted"> {percent(best.probability)}</span>
           )}
@@ -82,6 +88,153 @@ const HistoryEntry = memo(function HistoryEntry({
           </span>
         </span>
       </button>
+    </li>
+  );
+});
+
+/** "12 identified, 3 not sure, 1 no animal" over the records shown. */
+function tally(records: readonly HistoryRecord[]): string {
+  const kinds = [
+    ['animal', 'identified'],
+    ['not-sure', 'not sure'],
+    ['no-animal', 'no animal'],
+  ] as const;
+  return kinds
+    .map(([kind, text]) => [records.filter((r) => r.answerKind === kind).length, text] as const)
+    .filter(([n]) => n > 0)
+    .map(([n, text]) => `${count(n)} ${text}`)
+    .join(', ');
+}
+
+/** Asks first, as "Delete all" does: a batch can be hundreds of observations. */
+function RemoveBatch({
+  batchId,
+  total,
+  describedBy,
+}: {
+  batchId: string;
+  total: number;
+  describedBy: string;
+}) {
+  const dialogRef = useRef<HTMLDialogElement>(null);
+  const headingId = useId();
+  const [error, setError] = useState<string | null>(null);
+  const remove = () => {
+    dialogRef.current?.close();
+    setError(null);
+    deleteBatch(batchId).then(
+      () => {
+        // The group and the button that had focus are gone: land on the list heading.
+        if (document.activeElement === null || document.activeElement === document.body) {
+          document.getElementById(HISTORY_HEADING_ID)?.focus();
+        }
+      },
+      (reason: unknown) => setError(`The batch could not be removed (${String(reason)}).`),
+    );
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="button small danger"
+        aria-haspopup="dialog"
+        aria-describedby={describedBy}
+        onClick={() => dialogRef.current?.showModal()}
+      >
+        Remove batch…
+      </button>
+      {error && (
+        <p className="error-text small" role="alert">
+          {error}
+        </p>
+      )}
+      <dialog ref={dialogRef} aria-labelledby={headingId} className="history-confirm">
+        <h3 id={headingId}>Remove this batch?</h3>
+        <p>
+          All {observations(total)} of this batch and their thumbnails are removed from this device.
+          Corrections you already gave are still sent. This cannot be undone; export first to keep a
+          copy.
+        </p>
+        <form method="dialog" className="row wrap">
+          <button type="submit" className="button primary">
+            Keep batch
+          </button>
+          <button type="button" className="button danger" onClick={remove}>
+            Remove batch
+          </button>
+        </form>
+      </dialog>
+    </>
+  );
+}
+
+/**
+ * The photos of one batch as one entry: how many, when, what they were found to be; it
+ * opens to the photos, each as a single entry is.
+ */
+const HistoryBatch = memo(function HistoryBatch({
+  batchId,
+  records,
+  info,
+  thumbnails,
+}: {
+  batchId: string;
+  /** The batch's records in the list, newest first (a filter may show only some). */
+  records: HistoryRecord[];
+  info: BatchInfo | undefined;
+  thumbnails: Record<string, Blob | null>;
+}) {
+  const [open, setOpen] = useState(false);
+  const ids = useId();
+  const newest = records[0]!;
+  const thumbnail = thumbnails[newest.id];
+  useEffect(() => {
+    if (thumbnail === undefined) requestThumbnail(newest.id);
+  }, [newest.id, thumbnail]);
+  const total = Math.max(info?.count ?? 0, records.length);
+  const startedAt = info?.firstAt ?? Math.min(...records.map((record) => record.createdAt));
+  return (
+    <li
+      className="history-batch"
+      data-testid="history-batch"
+      data-batch-id={batchId}
+      data-count={total}
+      data-shown={records.length}
+    >
+      <div className="history-batch-head">
+        <button
+          type="button"
+          className="history-entry"
+          aria-expanded={open}
+          aria-controls={`${ids}-photos`}
+          onClick={() => setOpen((wasOpen) => !wasOpen)}
+        >
+          {thumbnail ? (
+            <BlobImage blob={thumbnail} alt="" width={64} height={64} />
+          ) : (
+            <span className="thumb-placeholder" aria-hidden="true" />
+          )}
+          <span className="history-entry-text" id={`${ids}-title`}>
+            <b>Batch of {photos(total)}</b>
+            {records.length < total && (
+              <span className="muted"> ({count(records.length)} shown)</span>
+            )}{' '}
+            <span aria-hidden="true">{open ? '▴' : '▾'}</span>
+            <br />
+            <span className="small muted">
+              {formatObservationTime(startedAt)} · {tally(records)}
+            </span>
+          </span>
+        </button>
+        <RemoveBatch batchId={batchId} total={total} describedBy={`${ids}-title`} />
+      </div>
+      {/* Always in the page, so that the button's aria-controls names an element. */}
+      <ul id={`${ids}-photos`} className="history-list history-batch-photos" hidden={!open}>
+        {open &&
+          records.map((record) => (
+            <HistoryEntry key={record.id} record={record} thumbnail={thumbnails[record.id]} />
+          ))}
+      </ul>
     </li>
   );
 });
@@ -273,7 +426,8 @@ export function HistoryScreen() {
     openHistory();
     return closeHistory;
   }, []);
-  const { load, items, thumbnails, filter, total } = useHistoryList();
+  const { load, items, thumbnails, batches, filter, total } = useHistoryList();
+  const rows = useMemo(() => groupByBatch(items), [items]);
   const filtered = isFilterActive(filter);
   const empty = total === 0;
 
@@ -284,9 +438,9 @@ export function HistoryScreen() {
       </h2>
       <p className="hint">
         Every photo identified here is kept on this device, with a small thumbnail and the top five
-        candidates. The history itself is never sent. Only a correction you make is sent, when there
-        is a network: the model, the labels, your verdict and the day; the photo only if you tick
-        the box.
+        candidates; the photos of a batch are kept together. The history itself is never sent. Only
+        a correction you make is sent, when there is a network: the model, the labels, your verdict
+        and the day; the photo only if you tick the box.
       </p>
       <StorageLine />
       <SearchAndShow />
@@ -310,9 +464,23 @@ export function HistoryScreen() {
               : `Showing ${count(items.length)} of ${observations(total ?? items.length)}, newest first.`)}
       </p>
       <ul className="history-list">
-        {items.map((record) => (
-          <HistoryEntry key={record.id} record={record} thumbnail={thumbnails[record.id]} />
-        ))}
+        {rows.map((row) =>
+          row.kind === 'single' ? (
+            <HistoryEntry
+              key={row.record.id}
+              record={row.record}
+              thumbnail={thumbnails[row.record.id]}
+            />
+          ) : (
+            <HistoryBatch
+              key={row.batchId}
+              batchId={row.batchId}
+              records={row.records}
+              info={batches[row.batchId]}
+              thumbnails={thumbnails}
+            />
+          ),
+        )}
       </ul>
       {(load.kind === 'loading-more' || (load.kind === 'ready' && !load.complete)) && (
         <button

@@ -9,6 +9,8 @@ import {
   type PrunePlan,
 } from '../../core/history-policy';
 import { createHistoryDb, HISTORY_DB_VERSION, type HistoryDb } from './history-db';
+import type { AnswerSummary } from '../../core/taxonomy-answer';
+import type { HistoryRecord } from './history-record';
 
 /** The real idb code against fake-indexeddb, a complete IndexedDB in memory. */
 
@@ -32,8 +34,20 @@ afterEach(() => {
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const T0 = 1_750_000_000_000;
 
-function observation(n: number, overrides: Partial<ObservationRecord> = {}): ObservationRecord {
+/** A record as an older version of the app wrote it: no batch, no answer summary. */
+function legacyObservation(n: number): ObservationRecord {
+  const record: Partial<HistoryRecord> = { ...observation(n) };
+  delete record.batchId;
+  delete record.summary;
+  delete record.via;
+  return record as ObservationRecord;
+}
+
+function observation(n: number, overrides: Partial<HistoryRecord> = {}): HistoryRecord {
   return {
+    batchId: null,
+    summary: null,
+    via: null,
     ...createObservation({
       id: uuid(n),
       createdAt: T0 + n * 1000,
@@ -315,5 +329,136 @@ describe('history database', () => {
     opened.push(again);
     expect(await allIds(again)).toEqual([uuid(2), uuid(1)]);
     expect(await again.getThumbnail(uuid(1))).toBeInstanceOf(Blob);
+  });
+});
+
+describe('batches in the history database', () => {
+  const BATCH = '00000000-0000-4000-8000-0000000000b1';
+  const OTHER = '00000000-0000-4000-8000-0000000000b2';
+  const inBatch = (n: number, batchId = BATCH) => observation(n, { batchId });
+
+  async function addBatch(db: HistoryDb, ns: number[], batchId = BATCH) {
+    await db.addObservations(ns.map((n) => ({ record: inBatch(n, batchId), thumbnail: jpeg() })));
+  }
+
+  it('upgrades a version 1 database: its rows read back as single photos, new ones join batches', async () => {
+    const name = `history-test-${++dbCount}`;
+    // The database as version 1 of the app left it, written without this module.
+    const v1 = await openDB(name, 1, {
+      upgrade(raw) {
+        raw
+          .createObjectStore('observations', { keyPath: 'id' })
+          .createIndex('by-time', ['createdAt', 'id']);
+        raw
+          .createObjectStore('thumbnails', { keyPath: 'id' })
+          .createIndex('by-time', ['createdAt', 'id']);
+      },
+    });
+    await v1.put('observations', legacyObservation(1));
+    await v1.put('observations', {
+      ...legacyObservation(2),
+      schemaVersion: 1,
+      model: 'test-model@1',
+    });
+    v1.close();
+
+    const db = createHistoryDb({ name });
+    opened.push(db);
+    await addBatch(db, [3, 4]);
+    const { items } = await db.listObservations({ limit: 10 });
+    expect(items.map((r) => [r.id, r.batchId])).toEqual([
+      [uuid(4), BATCH],
+      [uuid(3), BATCH],
+      [uuid(2), null],
+      [uuid(1), null],
+    ]);
+    expect(items[3]).toEqual(observation(1));
+    expect(await db.batchInfo([BATCH])).toEqual(
+      new Map([[BATCH, { count: 2, firstAt: T0 + 3000, lastAt: T0 + 4000 }]]),
+    );
+    const upgraded = await openDB(name);
+    expect(upgraded.version).toBe(HISTORY_DB_VERSION);
+    expect([...upgraded.transaction('observations').store.indexNames]).toContain('by-batch');
+    upgraded.close();
+  });
+
+  it('stores the answer and routing with the record, and checks them on the way in', async () => {
+    const { db } = freshDb();
+    const summary: AnswerSummary = {
+      kind: 'group',
+      name: 'finch',
+      scientificName: null,
+      path: ['animal', 'bird', 'finch'],
+      probability: 1.0000002,
+    };
+    const via = { model: { id: 'general', version: '1' }, group: 'bird', probability: 0.9 };
+    const outcome = await db.addObservation({ ...inBatch(1), summary, via }, null);
+    const expected = { ...inBatch(1), summary: { ...summary, probability: 1 }, via };
+    expect(outcome.added).toEqual([expected]);
+    expect(await db.getObservation(uuid(1))).toEqual(expected);
+    expect(await db.exportAll()).toEqual([expected]);
+    // A record handed in without context is a single photo.
+    await db.addObservation(legacyObservation(2), null);
+    expect(await db.getObservation(uuid(2))).toEqual(observation(2));
+  });
+
+  it('counts each batch as stored and leaves out the ones that are gone', async () => {
+    const { db } = freshDb();
+    await addBatch(db, [1, 2, 3]);
+    await addBatch(db, [4], OTHER);
+    await addMany(db, 5, 6);
+    const info = await db.batchInfo([BATCH, OTHER, BATCH, uuid(99)]);
+    expect(info).toEqual(
+      new Map([
+        [BATCH, { count: 3, firstAt: T0 + 1000, lastAt: T0 + 3000 }],
+        [OTHER, { count: 1, firstAt: T0 + 4000, lastAt: T0 + 4000 }],
+      ]),
+    );
+    expect(await db.batchInfo([])).toEqual(new Map());
+  });
+
+  it('removes a whole batch with its thumbnails, and nothing else', async () => {
+    const { db } = freshDb();
+    await addMany(db, 1, 1);
+    await addBatch(db, [2, 3, 4]);
+    await addBatch(db, [5], OTHER);
+    await addMany(db, 6, 6);
+    const removed = await db.deleteBatch(BATCH);
+    expect(removed.sort()).toEqual([2, 3, 4].map(uuid));
+    expect(await allIds(db)).toEqual([6, 5, 1].map(uuid));
+    expect(await thumbnailIds(db, [1, 2, 3, 4, 5, 6].map(uuid))).toEqual([1, 5, 6].map(uuid));
+    expect(await db.stats()).toMatchObject({ entries: 3, thumbnails: 3 });
+    expect(await db.batchInfo([BATCH])).toEqual(new Map());
+    expect(await db.deleteBatch(BATCH)).toEqual([]);
+  });
+
+  it('never ends a page inside a batch, so a batch is listed whole', async () => {
+    const { db } = freshDb();
+    await addMany(db, 1, 2, false);
+    await addBatch(db, [3, 4, 5, 6]);
+    await addMany(db, 7, 7, false);
+    const first = await db.listObservations({ limit: 2 });
+    // The page is full after uuid(6), the batch's newest; its other records come along.
+    expect(first.items.map((r) => r.id)).toEqual([7, 6, 5, 4, 3].map(uuid));
+    const second = await db.listObservations({ after: first.next, limit: 2 });
+    expect(second.items.map((r) => r.id)).toEqual([2, 1].map(uuid));
+    // Pages of single photos end where they always did.
+    const singles = await db.listObservations({ after: first.next, limit: 1 });
+    expect(singles.items.map((r) => r.id)).toEqual([uuid(2)]);
+    expect(singles.next).not.toBeNull();
+  });
+
+  it('lists the whole batch only as far as the filter lets it through', async () => {
+    const { db } = freshDb();
+    await addBatch(db, [1, 2, 3]);
+    await db.addObservation(inBatch(4), null);
+    await db.addObservation(observation(5, { batchId: BATCH, answerKind: 'no-animal' }), null);
+    await addMany(db, 6, 6, false);
+    const page = await db.listObservations({
+      limit: 2,
+      filter: { text: '', show: 'animal' },
+    });
+    expect(page.items.map((r) => r.id)).toEqual([6, 4, 3, 2, 1].map(uuid));
+    expect(page.next).toBeNull();
   });
 });

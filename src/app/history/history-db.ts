@@ -8,22 +8,26 @@ import {
   observationSchema,
   planPrune,
   pruneWindow,
-  restoreObservation,
   verdictSchema,
   type CoarseLocation,
   type HistoryFilter,
   type HistoryLimits,
-  type ObservationRecord,
   type PruneCandidate,
   type PrunePlan,
   type Verdict,
 } from '../../core/history-policy';
+import {
+  restoreHistoryRecord,
+  toStoredRecord,
+  type HistoryRecord,
+  type HistoryRecordInput,
+} from './history-record';
 
 /**
  * The history on the device, in IndexedDB (database "fieldid"): observation records in
  * one object store, their thumbnails in another, so that dropping thumbnails first is a
  * cheap delete and listing records never reads an image. Everything read back goes
- * through `restoreObservation`; limits are enforced in the transaction that adds.
+ * through `restoreHistoryRecord`; limits are enforced in the transaction that adds.
  */
 
 export const HISTORY_DB_NAME = 'fieldid';
@@ -38,9 +42,15 @@ export interface StoredThumbnail {
 
 /** [createdAt, id]: unique, so a page ends at an exact key even when times are equal. */
 type TimeKey = [number, string];
+/** [batchId, createdAt]: a photo identified on its own has no batch id and is not in it. */
+type BatchKey = [string, number];
 
 interface HistorySchema extends DBSchema {
-  observations: { key: string; value: ObservationRecord; indexes: { 'by-time': TimeKey } };
+  observations: {
+    key: string;
+    value: HistoryRecord;
+    indexes: { 'by-time': TimeKey; 'by-batch': BatchKey };
+  };
   thumbnails: { key: string; value: StoredThumbnail; indexes: { 'by-time': TimeKey } };
 }
 
@@ -51,29 +61,40 @@ type WriteTransaction = IDBPTransaction<
   'readwrite'
 >;
 
+type UpgradeTransaction = IDBPTransaction<
+  HistorySchema,
+  ('observations' | 'thumbnails')[],
+  'versionchange'
+>;
+
 /**
  * One step per database version, run in order from the version found on the device.
  * A later feature that needs a store in "fieldid" (the feedback outbox) adds a step here
  * and raises the version; steps already shipped never change.
  */
-const UPGRADES: ((db: HistoryDatabase) => void)[] = [
+const UPGRADES: ((db: HistoryDatabase, tx: UpgradeTransaction) => void)[] = [
   (db) => {
     const observations = db.createObjectStore('observations', { keyPath: 'id' });
     observations.createIndex('by-time', ['createdAt', 'id']);
     const thumbnails = db.createObjectStore('thumbnails', { keyPath: 'id' });
     thumbnails.createIndex('by-time', ['createdAt', 'id']);
   },
+  // Version 2: batches, so that one is counted and removed without reading the history.
+  // Rows stored before have no batch id and stay out of the index.
+  (_db, tx) => {
+    tx.objectStore('observations').createIndex('by-batch', ['batchId', 'createdAt']);
+  },
 ];
 export const HISTORY_DB_VERSION = UPGRADES.length;
 
 export interface NewObservation {
-  record: ObservationRecord;
+  record: HistoryRecordInput;
   thumbnail: Blob | null;
 }
 
 export interface AddOutcome {
   /** The records stored (invalid ones are refused before the write). */
-  added: ObservationRecord[];
+  added: HistoryRecord[];
   /** Ids whose thumbnail was not stored (too large, empty). */
   thumbnailsRefused: string[];
   pruned: PrunePlan;
@@ -85,7 +106,8 @@ export interface HistoryCursor {
 }
 
 export interface HistoryPage {
-  items: ObservationRecord[];
+  /** A page never ends inside a run of one batch's records: the run comes whole. */
+  items: HistoryRecord[];
   /** Null when the list is complete. */
   next: HistoryCursor | null;
   /** Rows that could not be restored (skipped, left for "Delete all"). */
@@ -104,30 +126,42 @@ export interface HistoryStats {
   thumbnailBytes: number;
 }
 
+/** A batch as stored, whatever a filter shows of it. */
+export interface BatchInfo {
+  count: number;
+  /** Times of its first and last records (the time the batch ran). */
+  firstAt: number;
+  lastAt: number;
+}
+
 export interface HistoryDb {
-  addObservation(record: ObservationRecord, thumbnail: Blob | null): Promise<AddOutcome>;
+  addObservation(record: HistoryRecordInput, thumbnail: Blob | null): Promise<AddOutcome>;
   /** Several records in one transaction: what a batch flush uses. */
   addObservations(items: readonly NewObservation[]): Promise<AddOutcome>;
   /** Newest first, `limit` at a time; with a filter, only matching records count. */
   listObservations(options: ListOptions): Promise<HistoryPage>;
-  getObservation(id: string): Promise<ObservationRecord | null>;
+  getObservation(id: string): Promise<HistoryRecord | null>;
   deleteObservation(id: string): Promise<void>;
+  /** Every record of the batch and their thumbnails, in one transaction; returns their ids. */
+  deleteBatch(batchId: string): Promise<string[]>;
+  /** Size and time of each batch asked for; batches with no record left are left out. */
+  batchInfo(batchIds: readonly string[]): Promise<Map<string, BatchInfo>>;
   clearHistory(): Promise<void>;
   /**
    * Sets (or clears, with null) the user's verdict; null when there is no such record.
    * A verdict that breaks the schema is a programming error and throws.
    */
-  updateVerdict(id: string, verdict: Verdict | null): Promise<ObservationRecord | null>;
+  updateVerdict(id: string, verdict: Verdict | null): Promise<HistoryRecord | null>;
   /**
    * Adds a location (rounded again here) to the records that have none, in one
    * transaction; returns the records it changed. Ids that are gone are skipped.
    */
-  addLocation(ids: readonly string[], location: CoarseLocation): Promise<ObservationRecord[]>;
+  addLocation(ids: readonly string[], location: CoarseLocation): Promise<HistoryRecord[]>;
   getThumbnail(id: string): Promise<Blob | null>;
   /** Thumbnails for many records in one transaction; missing ones are left out. */
   getThumbnails(ids: readonly string[]): Promise<Map<string, Blob>>;
   /** Every readable record (or every one matching `filter`), newest first. */
-  exportAll(filter?: HistoryFilter): Promise<ObservationRecord[]>;
+  exportAll(filter?: HistoryFilter): Promise<HistoryRecord[]>;
   stats(): Promise<HistoryStats>;
   close(): void;
 }
@@ -160,8 +194,8 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
 
   function open(): Promise<HistoryDatabase> {
     opening ??= openDB<HistorySchema>(name, HISTORY_DB_VERSION, {
-      upgrade(db, oldVersion) {
-        for (const step of UPGRADES.slice(oldVersion)) step(db);
+      upgrade(db, oldVersion, _newVersion, tx) {
+        for (const step of UPGRADES.slice(oldVersion)) step(db, tx);
       },
       // Another tab runs a newer version: let it upgrade, and reopen on the next call.
       blocking(_current, _blocked, event) {
@@ -216,7 +250,9 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
   }
 
   async function addObservations(items: readonly NewObservation[]): Promise<AddOutcome> {
-    const valid = items.filter((item) => observationSchema.safeParse(item.record).success);
+    const valid = items
+      .filter((item) => observationSchema.safeParse(item.record).success)
+      .map((item) => ({ record: toStoredRecord(item.record), thumbnail: item.thumbnail }));
     if (valid.length === 0) {
       return { added: [], thumbnailsRefused: [], pruned: EMPTY_PRUNE_PLAN };
     }
@@ -259,27 +295,33 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
     const range = after ? IDBKeyRange.upperBound(after.key, true) : null;
     const pageSize = Math.max(1, Math.floor(limit));
     let cursor = await tx.store.index('by-time').openCursor(range, 'prev');
-    const items: ObservationRecord[] = [];
+    const items: HistoryRecord[] = [];
     let unreadable = 0;
-    let next: HistoryCursor | null = null;
+    /** Once the page is full: the batch whose run it finishes, and the last key it took. */
+    let finishing: { batchId: string | null; key: IDBValidKey } | null = null;
     while (cursor) {
-      const record = restoreObservation(cursor.value);
+      const record = restoreHistoryRecord(cursor.value);
+      if (finishing !== null && (record === null || record.batchId !== finishing.batchId)) {
+        // Not taken: the next page starts with this row.
+        return { items, next: { key: finishing.key }, unreadable };
+      }
       if (record === null) unreadable++;
-      else if (!filter || observationMatches(record, filter)) {
-        items.push(record);
-        if (items.length >= pageSize) {
-          next = { key: cursor.key };
-          break;
-        }
+      else if (!filter || observationMatches(record, filter)) items.push(record);
+      if (finishing !== null) finishing.key = cursor.key;
+      else if (items.length >= pageSize) {
+        const batchId = items.at(-1)!.batchId;
+        // A photo on its own ends the page at once, as it always has.
+        if (batchId === null) return { items, next: { key: cursor.key }, unreadable };
+        finishing = { batchId, key: cursor.key };
       }
       cursor = await cursor.continue();
     }
-    return { items, next, unreadable };
+    return { items, next: null, unreadable };
   }
 
-  async function getObservation(id: string): Promise<ObservationRecord | null> {
+  async function getObservation(id: string): Promise<HistoryRecord | null> {
     const db = await open();
-    return restoreObservation(await db.get('observations', id));
+    return restoreHistoryRecord(await db.get('observations', id));
   }
 
   async function deleteObservation(id: string): Promise<void> {
@@ -292,6 +334,46 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
     ]);
   }
 
+  function batchRange(batchId: string): IDBKeyRange {
+    return IDBKeyRange.bound([batchId, -Infinity], [batchId, Infinity]);
+  }
+
+  async function deleteBatch(batchId: string): Promise<string[]> {
+    const db = await open();
+    const tx = db.transaction(['observations', 'thumbnails'], 'readwrite');
+    const observations = tx.objectStore('observations');
+    const thumbnails = tx.objectStore('thumbnails');
+    const ids = await observations.index('by-batch').getAllKeys(batchRange(batchId));
+    await Promise.all([
+      ...ids.flatMap((id) => [observations.delete(id), thumbnails.delete(id)]),
+      tx.done,
+    ]);
+    return ids;
+  }
+
+  async function batchInfo(batchIds: readonly string[]): Promise<Map<string, BatchInfo>> {
+    const found = new Map<string, BatchInfo>();
+    if (batchIds.length === 0) return found;
+    const db = await open();
+    const index = db.transaction('observations').store.index('by-batch');
+    const timeOf = (key: IDBValidKey | undefined) =>
+      Array.isArray(key) && typeof key[1] === 'number' ? key[1] : 0;
+    await Promise.all(
+      [...new Set(batchIds)].map(async (batchId) => {
+        const range = batchRange(batchId);
+        const [count, first, last] = await Promise.all([
+          index.count(range),
+          index.openKeyCursor(range, 'next'),
+          index.openKeyCursor(range, 'prev'),
+        ]);
+        if (count > 0) {
+          found.set(batchId, { count, firstAt: timeOf(first?.key), lastAt: timeOf(last?.key) });
+        }
+      }),
+    );
+    return found;
+  }
+
   async function clearHistory(): Promise<void> {
     const db = await open();
     const tx = db.transaction(['observations', 'thumbnails'], 'readwrite');
@@ -302,19 +384,16 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
     ]);
   }
 
-  async function updateVerdict(
-    id: string,
-    verdict: Verdict | null,
-  ): Promise<ObservationRecord | null> {
+  async function updateVerdict(id: string, verdict: Verdict | null): Promise<HistoryRecord | null> {
     const checked = verdict === null ? null : verdictSchema.parse(verdict);
     const db = await open();
     const tx = db.transaction('observations', 'readwrite');
-    const record = restoreObservation(await tx.store.get(id));
+    const record = restoreHistoryRecord(await tx.store.get(id));
     if (record === null) {
       await tx.done;
       return null;
     }
-    const updated: ObservationRecord = { ...record, verdict: checked };
+    const updated: HistoryRecord = { ...record, verdict: checked };
     await tx.store.put(updated);
     await tx.done;
     return updated;
@@ -323,16 +402,16 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
   async function addLocation(
     ids: readonly string[],
     location: CoarseLocation,
-  ): Promise<ObservationRecord[]> {
+  ): Promise<HistoryRecord[]> {
     const coarse = coarsenLocation(location.lat, location.lon);
     if (coarse === null || ids.length === 0) return [];
     const db = await open();
     const tx = db.transaction('observations', 'readwrite');
-    const updated: ObservationRecord[] = [];
+    const updated: HistoryRecord[] = [];
     for (const id of ids) {
-      const record = restoreObservation(await tx.store.get(id));
+      const record = restoreHistoryRecord(await tx.store.get(id));
       if (record === null || record.location !== null) continue;
-      const located: ObservationRecord = { ...record, location: coarse };
+      const located: HistoryRecord = { ...record, location: coarse };
       await tx.store.put(located);
       updated.push(located);
     }
@@ -359,12 +438,12 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
     return found;
   }
 
-  async function exportAll(filter?: HistoryFilter): Promise<ObservationRecord[]> {
+  async function exportAll(filter?: HistoryFilter): Promise<HistoryRecord[]> {
     const db = await open();
     // One getAll is far quicker than a cursor step per record; rows missing from the
     // time index (a damaged time) are included too.
     const records = (await db.getAll('observations')).flatMap(
-      (raw) => restoreObservation(raw) ?? [],
+      (raw) => restoreHistoryRecord(raw) ?? [],
     );
     return records
       .filter((record) => !filter || observationMatches(record, filter))
@@ -389,6 +468,8 @@ export function createHistoryDb(options: HistoryDbOptions = {}): HistoryDb {
     listObservations,
     getObservation,
     deleteObservation,
+    deleteBatch,
+    batchInfo,
     clearHistory,
     updateVerdict,
     addLocation,

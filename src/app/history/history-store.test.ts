@@ -7,9 +7,11 @@ import {
   type ObservationRecord,
 } from '../../core/history-policy';
 import { historyDb } from './history-db';
+import type { HistoryRecord } from './history-record';
 import {
   closeHistory,
   deleteAllHistory,
+  deleteBatch,
   deleteObservation,
   historyLocated,
   historyRecorded,
@@ -27,7 +29,15 @@ import {
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const T0 = 1_750_000_000_000;
 
-function observation(n: number, kind: 'animal' | 'no-animal' = 'animal'): ObservationRecord {
+function observation(
+  n: number,
+  kind: 'animal' | 'no-animal' = 'animal',
+  batchId: string | null = null,
+): HistoryRecord {
+  return { ...plainObservation(n, kind), batchId, summary: null, via: null };
+}
+
+function plainObservation(n: number, kind: 'animal' | 'no-animal'): ObservationRecord {
   return createObservation({
     id: uuid(n),
     createdAt: T0 + n * 1000,
@@ -165,4 +175,51 @@ describe('history store', () => {
     expect(useHistoryStore.getState().items.map((r) => r.id)).toEqual([uuid(1)]);
     expect(await historyDb.getObservation(uuid(2))).toBeNull();
   });
+
+  it('removes a whole batch, also the records a filter hides, and counts each batch as stored', async () => {
+    const batch = '00000000-0000-4000-8000-0000000000b1';
+    await historyDb.addObservation(observation(1), null);
+    for (const n of [2, 3, 4])
+      await historyDb.addObservation(observation(n, 'animal', batch), jpeg());
+    await historyDb.addObservation(observation(5, 'no-animal', batch), null);
+    await historyDb.addObservation(observation(6), null);
+    setHistoryFilter({ show: 'animal' });
+    await open();
+    await until(() => batch in useHistoryStore.getState().batches);
+    const listed = useHistoryStore.getState();
+    expect(listed.items.map((r) => r.id)).toEqual([6, 4, 3, 2, 1].map(uuid));
+    expect(listed.batches[batch]).toEqual({ count: 4, firstAt: T0 + 2000, lastAt: T0 + 5000 });
+
+    expect(await deleteBatch(batch)).toBe(4);
+    const after = useHistoryStore.getState();
+    expect(after.items.map((r) => r.id)).toEqual([6, 1].map(uuid));
+    expect(after.batches).toEqual({});
+    setHistoryFilter({ show: 'all' });
+    await settled();
+    expect(useHistoryStore.getState().items.map((r) => r.id)).toEqual([6, 1].map(uuid));
+    expect(await historyDb.getThumbnails([2, 3, 4].map(uuid))).toEqual(new Map());
+  });
+
+  it('keeps the listed context when a located record comes back without it', async () => {
+    const batch = '00000000-0000-4000-8000-0000000000b1';
+    await historyDb.addObservation(observation(1, 'animal', batch), null);
+    await open();
+    historyLocated([{ ...plainObservation(1, 'animal'), location: { lat: 1, lon: 2 } }]);
+    expect(useHistoryStore.getState().items[0]).toMatchObject({
+      batchId: batch,
+      location: { lat: 1, lon: 2 },
+    });
+  });
 });
+
+/** Resolves once `done` holds for the store. */
+function until(done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    if (done()) return resolve();
+    const unsubscribe = useHistoryStore.subscribe(() => {
+      if (!done()) return;
+      unsubscribe();
+      resolve();
+    });
+  });
+}

@@ -13,7 +13,14 @@ import {
 } from '../../core/history-policy';
 import { toCsv, toJson } from '../../core/results-export';
 import { downloadText } from '../ui/download';
-import { historyDb, type AddOutcome, type HistoryCursor, type HistoryStats } from './history-db';
+import {
+  historyDb,
+  type AddOutcome,
+  type BatchInfo,
+  type HistoryCursor,
+  type HistoryStats,
+} from './history-db';
+import type { HistoryRecord } from './history-record';
 
 /**
  * The History screen's view of the on-device history: the pages loaded so far, the
@@ -32,12 +39,14 @@ export type HistoryLoad =
 export interface HistoryState {
   load: HistoryLoad;
   /** Newest first; only the pages loaded so far. */
-  items: ObservationRecord[];
+  items: HistoryRecord[];
   next: HistoryCursor | null;
   filter: HistoryFilter;
   /** Thumbnail per record id, or null when it has none (any more); absent: not read yet. */
   thumbnails: Record<string, Blob | null>;
   stats: HistoryStats | null;
+  /** Size and time of the batches in the list, as stored (a filter may show fewer). */
+  batches: Record<string, BatchInfo>;
   /** Stored rows that could not be read back and were skipped. */
   unreadable: number;
   /** Removed by pruning since the user last dismissed the notice. */
@@ -59,6 +68,7 @@ export const useHistoryStore = create<HistoryState>()(() => ({
   filter: NO_HISTORY_FILTER,
   thumbnails: {},
   stats: null,
+  batches: {},
   unreadable: 0,
   pruned: NO_PRUNING,
   writeError: null,
@@ -72,6 +82,7 @@ export function useHistoryList() {
       load: s.load,
       items: s.items,
       thumbnails: s.thumbnails,
+      batches: s.batches,
       filter: s.filter,
       total: s.stats?.entries ?? null,
     })),
@@ -94,7 +105,7 @@ function isOpen(): boolean {
 function dropLoadedList(rest: Partial<HistoryState>): void {
   generation++;
   pendingThumbnails.clear();
-  setState({ items: [], next: null, thumbnails: {}, selectedId: null, ...rest });
+  setState({ items: [], next: null, thumbnails: {}, batches: {}, selectedId: null, ...rest });
 }
 
 async function loadFirstPage(): Promise<void> {
@@ -112,6 +123,7 @@ async function loadFirstPage(): Promise<void> {
       next: page.next,
       unreadable: page.unreadable,
     });
+    void refreshBatches(page.items);
   } catch (error) {
     if (mine === generation) setState({ load: { kind: 'error', message: message(error) } });
   }
@@ -154,6 +166,7 @@ export async function loadMoreHistory(): Promise<void> {
         unreadable: s.unreadable + page.unreadable,
       };
     });
+    void refreshBatches(page.items);
   } catch (error) {
     if (mine === generation) setState({ load: { kind: 'error', message: message(error) } });
   }
@@ -198,10 +211,33 @@ let statsTimer: ReturnType<typeof setTimeout> | undefined;
 
 async function refreshStats(): Promise<void> {
   clearTimeout(statsTimer);
+  void refreshBatches(getState().items);
   try {
     setState({ stats: await historyDb.stats() });
   } catch {
     setState({ stats: null });
+  }
+}
+
+/** Reads what is stored of the batches of `records` (a running batch grows; pruning cuts). */
+async function refreshBatches(records: readonly HistoryRecord[]): Promise<void> {
+  const ids = [...new Set(records.flatMap((record) => record.batchId ?? []))];
+  if (ids.length === 0) return;
+  const mine = generation;
+  try {
+    const found = await historyDb.batchInfo(ids);
+    if (mine !== generation) return;
+    setState((s) => {
+      const batches = { ...s.batches };
+      for (const id of ids) {
+        const info = found.get(id);
+        if (info) batches[id] = info;
+        else delete batches[id];
+      }
+      return { batches };
+    });
+  } catch {
+    // The group then counts the records it shows; the next refresh tries again.
   }
 }
 
@@ -257,7 +293,13 @@ export function historyRecorded(outcome: AddOutcome): void {
 /** Records written a moment ago got their location: shown if they are in the list. */
 export function historyLocated(records: readonly ObservationRecord[]): void {
   const byId = new Map(records.map((record) => [record.id, record]));
-  setState((s) => ({ items: s.items.map((item) => byId.get(item.id) ?? item) }));
+  // Spread over the listed record, so that a record without context keeps the listed one's.
+  setState((s) => ({
+    items: s.items.map((item) => {
+      const located = byId.get(item.id);
+      return located ? { ...item, ...located } : item;
+    }),
+  }));
 }
 
 export function historyWriteFailed(error: unknown): void {
@@ -286,6 +328,19 @@ export async function deleteObservation(id: string): Promise<void> {
   await historyDb.deleteObservation(id);
   forget([id]);
   void refreshStats();
+}
+
+/** "Remove batch": every record of the batch, also those a filter hides or not loaded yet. */
+export async function deleteBatch(batchId: string): Promise<number> {
+  const ids = await historyDb.deleteBatch(batchId);
+  forget(ids);
+  setState((s) => {
+    const batches = { ...s.batches };
+    delete batches[batchId];
+    return { batches };
+  });
+  void refreshStats();
+  return ids.length;
 }
 
 export async function deleteAllHistory(): Promise<void> {

@@ -6,6 +6,7 @@ import {
   type ObservationRecord,
 } from '../../core/history-policy';
 import type { AddOutcome, NewObservation } from './history-db';
+import { toStoredRecord } from './history-record';
 import { createRecorder } from './recorder';
 
 function item(n: number): NewObservation {
@@ -47,7 +48,7 @@ function harness(
       if (failures-- > 0) throw new Error('QuotaExceededError');
       writes.push(items);
       return {
-        added: items.map((i) => i.record),
+        added: items.map((i) => toStoredRecord(i.record)),
         thumbnailsRefused: [],
         pruned: EMPTY_PRUNE_PLAN,
       };

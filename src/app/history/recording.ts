@@ -38,20 +38,38 @@ export function flushRecording(): Promise<void> {
   return recorder?.flush() ?? Promise.resolve();
 }
 
-/** Queues the observation and returns its id (null if it could not even be queued). */
-export function recordIdentification(fileName: string, result: Classification): string | null {
+export interface RecordingOptions {
+  /** The batch the photo came in, shared by all of its photos; absent for a photo alone. */
+  batchId?: string;
+}
+
+/**
+ * Queues the observation and returns its id (null if it could not even be queued). The
+ * model recorded is the one that answered (in Auto mode the specialist, with the general
+ * model kept as `via`), so that a verdict given later from the history names it.
+ */
+export function recordIdentification(
+  fileName: string,
+  result: Classification,
+  options: RecordingOptions = {},
+): string | null {
   const id = newUuid();
   try {
     theRecorder().record({
-      record: createObservation({
-        id,
-        createdAt: Date.now(),
-        fileName,
-        answer: result.answer,
-        model: result.model,
-        backend: result.backend,
-        location: null, // added once written, if the user allowed it
-      }),
+      record: {
+        ...createObservation({
+          id,
+          createdAt: Date.now(),
+          fileName,
+          answer: result.answer,
+          model: result.model,
+          backend: result.backend,
+          location: null, // added once written, if the user allowed it
+        }),
+        batchId: options.batchId ?? null,
+        summary: result.summary ?? null,
+        via: result.routing?.via ?? null,
+      },
       thumbnail: result.thumbnail,
     });
     return id;

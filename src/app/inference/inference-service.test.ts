@@ -36,6 +36,7 @@ function fakeBridge(): InferenceBridge & {
     labels: vi.fn(async () => ok(null)),
     busy: vi.fn(() => 0),
     terminate: vi.fn(),
+    onSpecialist: vi.fn(),
   } as never;
 }
 
@@ -108,7 +109,15 @@ describe('inference service', () => {
       remembered: { ...REMEMBERED_WASM, backend: 'webgl' },
     });
     await service.startModel();
-    expect(bridge.load).toHaveBeenCalledWith(BIRDS, ['webgl', 'wasm', 'cpu'], expect.any(Function));
+    expect(bridge.load).toHaveBeenCalledWith(
+      BIRDS,
+      ['webgl', 'wasm', 'cpu'],
+      expect.any(Function),
+      {
+        specialists: [],
+        handChosen: false,
+      },
+    );
     const { status, trial, entry: current } = useModelStore.getState();
     expect(status).toMatchObject({ kind: 'ready', backend: 'webgl', model: { id: 'birds' } });
     expect(trial).toEqual({ kind: 'skipped', reason: 'remembered' });

@@ -15,6 +15,7 @@ import {
   newestStoredVersions,
   type StoredVersion,
 } from '../../core/cache-policy';
+import { cascadeChoiceFor } from '../../core/cascade';
 import { fail, type Result } from '../../core/errors';
 import type { Label } from '../../core/labels';
 import { modelRefOf, type ModelEntry, type ModelManifest } from '../../core/model-manifest';
@@ -37,6 +38,7 @@ import {
   modelFailed,
   modelLoading,
   modelReady,
+  specialistChanged,
   switchNoticeCleared,
   trialChanged,
   useModelStore,
@@ -83,6 +85,7 @@ export interface InferenceService {
 
 export function createInferenceService(deps: InferenceDeps): InferenceService {
   const { bridge, backendMemory } = deps;
+  bridge.onSpecialist(specialistChanged);
   let loadGeneration = 0;
   let nextItemId = 1;
   let trialTimer: ReturnType<typeof setTimeout> | undefined;
@@ -131,10 +134,14 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
     const manifest = await manifestOrStored();
     if (manifest === null || generation !== loadGeneration) return;
     const { modelId, backendPreference } = deps.settings();
-    const listed =
-      manifest.models.find((m) => m.id === modelId) ??
-      manifest.models.find((m) => m.id === manifest.defaultModel)!;
-    const entry = await usableEntry(listed);
+    const choice = cascadeChoiceFor(manifest, modelId);
+    const entry = await usableEntry(choice.general);
+    const specialists = await Promise.all(
+      choice.specialists.map(async ({ group, entry: listed }) => ({
+        group,
+        entry: await usableEntry(listed),
+      })),
+    );
     if (generation !== loadGeneration) return;
     const model = modelRefOf(entry);
     modelLoading(entry, model);
@@ -144,6 +151,7 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
       (loadedBytes, totalBytes) => {
         if (generation === loadGeneration) loadProgressed(model, loadedBytes, totalBytes);
       },
+      { specialists, handChosen: choice.handChosen },
     );
     if (generation !== loadGeneration) return;
     if (!loaded.ok) {
@@ -244,7 +252,7 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
   }
 
   async function loadedLabels(model: ModelRef): Promise<Label[] | null> {
-    const reply = await bridge.labels();
+    const reply = await bridge.labels(model);
     return reply.ok && reply.value !== null && sameModel(reply.value.model, model)
       ? reply.value.labels
       : null;

@@ -11,6 +11,7 @@ import { matchesFile } from '../../core/digest';
 import { readBody } from '../../core/read-body';
 import { fail, ok, type Result } from '../../core/errors';
 import { fileUrl, modelEntrySchema, type ModelEntry } from '../../core/model-manifest';
+import type { ModelChoice } from '../settings/model-choice';
 import { useModelStore } from './model-store';
 
 /**
@@ -31,6 +32,34 @@ async function cachedPaths(entry: ModelEntry): Promise<string[]> {
   if (!hasCaches() || !(await caches.has(name))) return [];
   const keys = await (await caches.open(name)).keys();
   return keys.map((request) => new URL(request.url).pathname.split('/').pop() ?? '');
+}
+
+/**
+ * Why a model is in use under the model setting: Auto uses the general model and every
+ * specialist; a model chosen by hand is in use, and with a specialist, the general model
+ * that checks each photo is of its group. A model missing from the map is not in use.
+ */
+export type ModelUse =
+  | { kind: 'auto-general' }
+  | { kind: 'auto-specialist'; group: string }
+  | { kind: 'chosen' }
+  | { kind: 'checks-group'; group: string; specialist: ModelEntry };
+
+export function modelUses(choice: ModelChoice): Map<string, ModelUse> {
+  const uses = new Map<string, ModelUse>();
+  if (choice.kind === 'auto') {
+    uses.set(choice.general.id, { kind: 'auto-general' });
+    for (const { entry, group } of choice.specialists) {
+      uses.set(entry.id, { kind: 'auto-specialist', group });
+    }
+    return uses;
+  }
+  uses.set(choice.entry.id, { kind: 'chosen' });
+  if (choice.specialism !== null) {
+    const { general, group } = choice.specialism;
+    uses.set(general.id, { kind: 'checks-group', group, specialist: choice.entry });
+  }
+  return uses;
 }
 
 export async function packStatus(entry: ModelEntry): Promise<PackStatus> {
@@ -67,7 +96,8 @@ export async function makeAvailableOffline(
         ? await readForProgress(response, progress)
         : await readBody(response, progress);
     } catch (error) {
-      return fail('FETCH_FAILED', String(error));
+      const online = typeof navigator === 'undefined' || navigator.onLine;
+      return fail(online ? 'MODEL_LOAD_FAILED' : 'OFFLINE', `${file.path}: ${String(error)}`);
     }
     if (body === null) {
       // The worker ends the body only after it has kept or refused the file, so a file

@@ -3,7 +3,7 @@ import type { BackendMeasurement, BackendName } from '../../core/backend-choice'
 import type { AppError } from '../../core/errors';
 import type { ModelEntry, ModelManifest } from '../../core/model-manifest';
 import type { ModelRef } from '../../core/model-ref';
-import type { LoadedModel } from '../../worker/api/protocol';
+import type { LoadedModel, SpecialistStatus } from '../../worker/api/protocol';
 
 /** One state at a time, never a set of booleans that can contradict each other. */
 export type ModelStatus =
@@ -32,6 +32,8 @@ export interface ModelState {
   switchFailure: BackendSwitchFailure | null;
   /** Calls in flight in the worker: "classifying" is derived from this, not stored twice. */
   activeCalls: number;
+  /** Auto mode's specialists the worker has downloaded, is downloading or failed to load, by id. */
+  specialists: Record<string, SpecialistStatus>;
 }
 
 export const useModelStore = create<ModelState>()(() => ({
@@ -41,6 +43,7 @@ export const useModelStore = create<ModelState>()(() => ({
   trial: { kind: 'not-started' },
   switchFailure: null,
   activeCalls: 0,
+  specialists: {},
 }));
 
 const { setState } = useModelStore;
@@ -56,6 +59,7 @@ export function manifestLoaded(manifest: ModelManifest): void {
 export function modelLoading(entry: ModelEntry, model: ModelRef): void {
   setState({
     entry,
+    specialists: {},
     status: { kind: 'loading', model, loadedBytes: 0, totalBytes: entry.totalBytes },
     switchFailure: null,
   });
@@ -98,4 +102,8 @@ export function callStarted(): void {
 
 export function callEnded(): void {
   setState((s) => ({ activeCalls: s.activeCalls - 1 }));
+}
+
+export function specialistChanged(status: SpecialistStatus): void {
+  setState((s) => ({ specialists: { ...s.specialists, [status.modelId]: status } }));
 }

@@ -2,7 +2,7 @@ import { startBatch } from '../batch/batch-flow';
 import { identifyFile, identifyPhoto } from '../identify/identify-flow';
 import { inputRefused } from '../identify/identify-store';
 import { showScreen } from '../shell/screen-store';
-import { fetchImage } from './fetch-image';
+import { fetchImage, imageName } from './fetch-image';
 
 /** Every way in ends here: one photo is identified on the spot, several become a batch. */
 export function takeFiles(files: File[], startedAt = performance.now()): void {
@@ -21,14 +21,11 @@ export async function takeAddress(address: string): Promise<void> {
   showScreen('identify');
   const fetched = await fetchImage(address);
   if (!fetched.ok) {
-    inputRefused(address.slice(0, 80), fetched.error);
+    // Under the name the photo would have had, so that a refusal reads like one of its result
+    // (a data: URL's base64 text would say nothing).
+    inputRefused(imageName(address), fetched.error);
     return;
   }
   const { blob, name } = fetched.value;
   await identifyPhoto({ kind: 'blob', blob }, name, blob, startedAt);
-}
-
-export function takeBitmap(bitmap: ImageBitmap, preview: Blob | null): Promise<void> {
-  showScreen('identify');
-  return identifyPhoto({ kind: 'bitmap', bitmap }, 'camera photo', preview);
 }

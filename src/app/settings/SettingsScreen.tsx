@@ -3,7 +3,7 @@ import { useBatchStore } from '../batch/batch-store';
 import { recallBackend } from '../inference/backend-memory';
 import { applyBackendPreference, startModel } from '../inference/inference';
 import { useModelStore } from '../inference/model-store';
-import { megabytes } from '../ui/format';
+import { ModelChoiceFieldset } from './ModelChoiceFieldset';
 import { OfflinePacks } from './OfflinePacks';
 import { useSettingsStore } from './settings-store';
 
@@ -51,38 +51,23 @@ function BackendSwitchNotice() {
 
 export function SettingsScreen() {
   const manifest = useModelStore((s) => s.manifest);
-  const modelId = useSettingsStore((s) => s.modelId) ?? manifest?.defaultModel;
+  const modelId = useSettingsStore((s) => s.modelId);
   const preference = useSettingsStore((s) => s.backendPreference);
   const batchRunning = useBatchStore((s) => s.run.kind === 'running');
 
   return (
     <div className="settings">
-      <fieldset disabled={batchRunning}>
-        <legend>Model</legend>
-        {batchRunning && <p className="muted">The model cannot change while a batch is running.</p>}
-        {manifest?.models.map((m) => (
-          <label key={m.id} className="choice">
-            <input
-              type="radio"
-              name="model"
-              value={m.id}
-              checked={m.id === modelId}
-              onChange={() => {
-                useSettingsStore.getState().setModelId(m.id);
-                void startModel();
-              }}
-            />
-            <span>
-              <b>{m.name}</b>{' '}
-              <span className="muted">
-                ({megabytes(m.totalBytes)}, version {m.version})
-              </span>
-              <br />
-              <span className="small">{m.description}</span>
-            </span>
-          </label>
-        ))}
-      </fieldset>
+      {manifest && (
+        <ModelChoiceFieldset
+          manifest={manifest}
+          modelId={modelId}
+          disabled={batchRunning}
+          onChoose={(id) => {
+            useSettingsStore.getState().setModelId(id);
+            void startModel();
+          }}
+        />
+      )}
       <fieldset>
         <legend>Compute backend</legend>
         {(['auto', ...BACKENDS] as BackendPreference[]).map((b) => (

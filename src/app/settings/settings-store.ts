@@ -4,11 +4,12 @@ import { isBackendName, type BackendPreference } from '../../core/backend-choice
 
 /** What the user chose; persisted on the device, restored through a validating merge. */
 export interface SettingsState {
+  /** A model chosen by hand, or null for Auto (the default; see ./model-choice). */
   modelId: string | null;
   backendPreference: BackendPreference;
   /** Store a location rounded to 0.1° with each observation; off until the user allows it. */
   saveCoarseLocation: boolean;
-  setModelId(modelId: string): void;
+  setModelId(modelId: string | null): void;
   setBackendPreference(preference: BackendPreference): void;
   setSaveCoarseLocation(on: boolean): void;
 }
