@@ -30,10 +30,11 @@ test('a photo chosen through "Choose photos" is identified on the device', async
 });
 
 test('a dropped photo is identified', async ({ app }) => {
-  const robin = photo('n01558993_robin.JPEG');
-  await app.drop(robin.path);
-  await app.resultFor(robin.file);
-  expect(robin.accepted).toContain((await app.topLabels())[0]);
+  // Not a bird: Auto would hand a bird to the birds model, whose labels are another list.
+  const goldfish = photo('n01443537_goldfish.JPEG');
+  await app.drop(goldfish.path);
+  await app.resultFor(goldfish.file);
+  expect(goldfish.accepted).toContain((await app.topLabels())[0]);
 });
 
 test('a pasted image is identified', async ({ app }) => {
@@ -51,18 +52,6 @@ test('a data: URL is identified', async ({ app, page }) => {
   await page.getByRole('button', { name: 'Fetch and identify' }).click();
   await app.resultFor('pasted-image');
   expect(tench.accepted).toContain((await app.topLabels())[0]);
-});
-
-test('an image on a site that does not allow CORS gets a clear message', async ({
-  page,
-  baseURL,
-}) => {
-  const otherOrigin = baseURL!.replace('localhost', '127.0.0.1');
-  await page.getByLabel('Image address or data: URL').fill(`${otherOrigin}/icons/icon.svg`);
-  await page.getByRole('button', { name: 'Fetch and identify' }).click();
-  const error = page.getByTestId('error');
-  await expect(error).toHaveAttribute('data-code', 'CORS_BLOCKED');
-  await expect(error).toContainText('does not allow other sites');
 });
 
 test('a chosen folder becomes a batch, sub-folders included', async ({ app, page }) => {

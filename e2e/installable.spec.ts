@@ -1,6 +1,4 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from './fixtures';
-import { imagenetAnimals } from './data';
 
 /** Width and height from a PNG's IHDR chunk. */
 function pngSize(bytes: Buffer): { width: number; height: number } {
@@ -48,37 +46,4 @@ test('the web app manifest and the service worker make the app installable', asy
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
   const scriptURL = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
   expect(new URL(scriptURL).pathname).toBe('/sw.js');
-});
-
-test('no serious or critical accessibility violation on any screen', async ({ app, page }) => {
-  await app.pinBackend('wasm');
-  await app.open();
-  const scan = async (screen: string) => {
-    const { violations } = await new AxeBuilder({ page }).analyze();
-    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(
-      bad.map(
-        (v) =>
-          `${screen}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-      ),
-    ).toEqual([]);
-  };
-  await scan('identify, empty');
-
-  const photos = imagenetAnimals().slice(0, 3);
-  await app.choose(photos[0]!.path);
-  await app.resultFor(photos[0]!.file);
-  await scan('identify, with a result');
-
-  await app.choose(...photos.map((p) => p.path));
-  await expect(page.getByTestId('batch-count')).toHaveText('3 of 3');
-  await scan('batch');
-
-  await page.getByRole('button', { name: 'History', exact: true }).click();
-  await expect(page.getByTestId('history-item').first()).toBeVisible();
-  await scan('history');
-
-  await page.getByRole('button', { name: 'Settings', exact: true }).click();
-  await expect(page.getByTestId('offline-pack').first()).toBeVisible();
-  await scan('settings');
 });
