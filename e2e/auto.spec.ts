@@ -96,3 +96,24 @@ test('the birds model chosen by hand says a zebra does not look like a bird', as
   const named = await app.resultFor(bird.file);
   await expect(named).toHaveAttribute('data-model', BIRDS);
 });
+
+test('photos marked as the same animal get one answer from all of them, each photo’s own one tap away', async ({
+  app,
+  page,
+}) => {
+  const jays = ['Blue_Jay_0050_62974.jpg', 'Blue_Jay_0052_63148.jpg'];
+  const line = BIRD_PHOTOS[0]!.line;
+  await page.getByLabel(/Photos chosen together show the same animal/).check();
+  await app.choose(...jays.map((file) => dataPath('birds-cub', 'Blue_Jay', file)));
+  const result = page.getByTestId('result');
+  await expect(result).toHaveAttribute('data-file', /one animal$/);
+  await expect(result).toHaveAttribute('data-model', BIRDS);
+  expect((await app.topLabels())[0]).toBe(line);
+  const parts = result.getByTestId('same-animal-part');
+  await result.getByText(/each photo’s own answer/).click();
+  await expect(parts).toHaveCount(2);
+  expect(await parts.evaluateAll((els) => els.map((e) => e.getAttribute('data-file')))).toEqual(
+    jays,
+  );
+  await expect(parts.first()).toBeVisible();
+});

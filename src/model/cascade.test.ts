@@ -234,4 +234,21 @@ describe('Auto mode over engines', () => {
     expect(result.ok && result.value[0]!.model.id).toBe(BIRDS_ENTRY.id);
     expect(opened).toEqual([]);
   });
+
+  it('classifyAnimal gives the combined answer and each photo its own, in order', async () => {
+    const { cascade } = cascadeOf();
+    const photos = [
+      photo({ [JAY]: 0.45, [ZEBRA]: 0.4 }, { [BLUE_JAY]: 0.6 }),
+      photo({ [JAY]: 0.45, [ZEBRA]: 0.05 }, { [BLUE_JAY]: 0.7 }),
+    ];
+    const result = await cascade.classifyAnimal(photos, 5);
+    if (!result.ok) throw new Error(result.error.message);
+    expect(result.value.combined.model.id).toBe(BIRDS_ENTRY.id);
+    expect(result.value.combined.timings).toMatchObject({ decodeMs: 2, batchSize: 2 });
+    // Alone, neither photo is bird enough to reach the birds model; together they are.
+    expect(result.value.photos.map((p) => p.model.id)).toEqual([
+      GENERAL_ENTRY.id,
+      GENERAL_ENTRY.id,
+    ]);
+  });
 });

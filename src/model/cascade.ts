@@ -67,6 +67,14 @@ export interface Cascade {
   ): Promise<Result<AnimalResult[]>>;
   /** `Engine.classify` with Auto mode: each photo its own animal. */
   classify(photos: PreparedPhoto[], k: number): Promise<Result<Classification[]>>;
+  /**
+   * Several photos of one animal as one classification (outputs combined before routing
+   * and reading), and each photo's own, from the same inference runs.
+   */
+  classifyAnimal(
+    photos: PreparedPhoto[],
+    k: number,
+  ): Promise<Result<{ combined: Classification; photos: Classification[] }>>;
   inputSize(): number | null;
   /** The general model's groups, which routing reads. */
   generalTaxonomy: ModelTaxonomy;
@@ -175,8 +183,49 @@ export function createCascade(options: CascadeOptions): Result<Cascade> {
     return ok(results);
   }
 
+  function asClassification(
+    { explanation, routing, inferenceMs }: AnimalResult,
+    photos: readonly PreparedPhoto[],
+    batchSize: number,
+  ): Result<Classification> {
+    const backend = general.backend();
+    if (backend === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
+    const first = photos[0]!;
+    return ok({
+      ...explanation,
+      ...(routing === null ? {} : { routing }),
+      backend,
+      timings: {
+        decodeMs: photos.reduce((sum, photo) => sum + photo.decodeMs, 0),
+        inferenceMs,
+        batchSize,
+      },
+      warnings: [...new Set(photos.flatMap((photo) => photo.warnings))],
+      width: first.width,
+      height: first.height,
+    });
+  }
+
   return ok({
     classifyAnimals,
+
+    async classifyAnimal(photos, k) {
+      if (photos.length === 0) return fail('INFERENCE_FAILED', 'no photos');
+      // Each photo runs twice, in the combination and alone: a handful of photos of one
+      // animal, where sharing the outputs would cost more code than it saves time.
+      const animals = await classifyAnimals([photos, ...photos.map((photo) => [photo])], k);
+      if (!animals.ok) return animals;
+      const [together, ...apart] = animals.value;
+      const combined = asClassification(together!, photos, photos.length);
+      if (!combined.ok) return combined;
+      const each: Classification[] = [];
+      for (const [i, result] of apart.entries()) {
+        const one = asClassification(result, [photos[i]!], photos.length);
+        if (!one.ok) return one;
+        each.push(one.value);
+      }
+      return ok({ combined: combined.value, photos: each });
+    },
 
     async classify(photos, k) {
       const animals = await classifyAnimals(
@@ -185,22 +234,13 @@ export function createCascade(options: CascadeOptions): Result<Cascade> {
         Math.max(1, photos.length),
       );
       if (!animals.ok) return animals;
-      const backend = general.backend();
-      if (backend === null) return fail('MODEL_LOAD_FAILED', 'no model loaded');
-      return ok(
-        photos.map((photo, i) => {
-          const { explanation, routing, inferenceMs } = animals.value[i]!;
-          return {
-            ...explanation,
-            ...(routing === null ? {} : { routing }),
-            backend,
-            timings: { decodeMs: photo.decodeMs, inferenceMs, batchSize: photos.length },
-            warnings: photo.warnings,
-            width: photo.width,
-            height: photo.height,
-          };
-        }),
-      );
+      const classifications: Classification[] = [];
+      for (const [i, result] of animals.value.entries()) {
+        const one = asClassification(result, [photos[i]!], photos.length);
+        if (!one.ok) return one;
+        classifications.push(one.value);
+      }
+      return ok(classifications);
     },
 
     inputSize: () => general.inputSize(),

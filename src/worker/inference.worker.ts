@@ -70,7 +70,8 @@ let loadedPlan: { entry: ModelEntry; plan: CascadePlan } | null = null;
 
 async function buildCascade(): Promise<Result<void>> {
   dropCascade();
-  if (loadedPlan === null || loadedPlan.plan.specialists.length === 0) return ok(undefined);
+  // Built with no specialists too: several photos of one animal go through it either way.
+  if (loadedPlan === null) return ok(undefined);
   const { entry, plan } = loadedPlan;
   // A specialist chosen by hand answers every photo of its group: load it now, so that a
   // model that cannot be loaded says so at once, as the general model would.
@@ -101,6 +102,10 @@ async function buildCascade(): Promise<Result<void>> {
 const queue = createWorkQueue({
   engine: {
     classify: (photos, k) => (cascade ?? engine).classify(photos, k),
+    classifyAnimal: (photos, k) =>
+      cascade === null
+        ? Promise.resolve(fail('MODEL_LOAD_FAILED', 'no model loaded'))
+        : cascade.classifyAnimal(photos, k),
     inputSize: () => engine.inputSize(),
   },
   decode: decodePhoto,
@@ -165,6 +170,9 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       break;
     case 'classify':
       queue.classify(message.requestId, message.items, message.topK);
+      break;
+    case 'classify-animal':
+      queue.classifyAnimal(message.requestId, message.items, message.topK);
       break;
     case 'cancel':
       queue.cancel(message.targetId);

@@ -1,4 +1,5 @@
 import { fail, ok, type ErrorCode, type Result } from '../core/errors';
+import type { Cascade } from '../model/cascade';
 import type { Engine, PreparedPhoto } from '../model/engine';
 import type { Classification, ClassifyItem, ImageSource, WorkerEvent } from './api/protocol';
 import type { DecodedPhoto } from './decode-image';
@@ -12,7 +13,7 @@ import type { DecodedPhoto } from './decode-image';
  */
 
 export interface WorkQueueDeps {
-  engine: Pick<Engine, 'classify' | 'inputSize'>;
+  engine: Pick<Engine, 'classify' | 'inputSize'> & Partial<Pick<Cascade, 'classifyAnimal'>>;
   decode(source: ImageSource, inputSize: number): Promise<Result<DecodedPhoto>>;
   post(event: WorkerEvent): void;
   microBatch: number;
@@ -25,6 +26,11 @@ export interface WorkQueue {
   /** Runs `job` after everything queued so far; a throw answers `requestId` with `onThrow`. */
   modelWork(requestId: number, onThrow: ErrorCode, job: () => Promise<void>): void;
   classify(requestId: number, items: readonly ClassifyItem[], topK: number): void;
+  /**
+   * Several photos of one animal: decoded, then classified together and one by one, in
+   * one job after everything queued so far; the reply holds both.
+   */
+  classifyAnimal(requestId: number, items: readonly ClassifyItem[], topK: number): void;
   /** Drops what is still queued for `requestId`; nothing more is posted for it. */
   cancel(requestId: number): void;
   reply(requestId: number, result: Result<unknown>): void;
@@ -170,6 +176,51 @@ export function createWorkQueue(deps: WorkQueueDeps): WorkQueue {
       remainingPerRequest.set(requestId, items.length);
       for (const item of items) pending.push({ requestId, item, topK, epoch, answered: false });
       scheduleDrain();
+    },
+
+    classifyAnimal(requestId, items, topK) {
+      epoch++;
+      exclusive(
+        async () => {
+          const size = engine.inputSize();
+          if (size === null || engine.classifyAnimal === undefined) {
+            items.forEach(closeSource);
+            reply(requestId, fail('MODEL_LOAD_FAILED', 'no model loaded'));
+            return;
+          }
+          const photos: PreparedPhoto[] = [];
+          const thumbnails: Promise<Blob | null>[] = [];
+          for (const item of items) {
+            const started = now();
+            const decoded = await deps.decode(item.source, size);
+            if (!decoded.ok) {
+              // One photo that cannot be read fails the animal: the user chose them together.
+              reply(requestId, fail(decoded.error.code, `${item.name}: ${decoded.error.message}`));
+              return;
+            }
+            const { thumbnail, ...photo } = decoded.value;
+            photos.push({ ...photo, decodeMs: now() - started });
+            thumbnails.push(thumbnail);
+          }
+          const result = await engine.classifyAnimal(photos, topK);
+          if (!result.ok) {
+            reply(requestId, result);
+            return;
+          }
+          const shown = await Promise.all(thumbnails);
+          reply(
+            requestId,
+            ok({
+              combined: { ...result.value.combined, thumbnail: shown[0] ?? null },
+              photos: result.value.photos.map((one, i) => ({
+                ...one,
+                thumbnail: shown[i] ?? null,
+              })),
+            }),
+          );
+        },
+        (error) => reply(requestId, fail('INFERENCE_FAILED', String(error))),
+      );
     },
 
     cancel(requestId) {

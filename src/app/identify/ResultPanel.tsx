@@ -51,6 +51,33 @@ function MissingSpecialist({ missing }: { missing: NonNullable<Routing['missing'
   );
 }
 
+/** Each photo's own answer, behind the combined one. */
+function SameAnimalParts({ parts }: { parts: { name: string; result: Classification }[] }) {
+  return (
+    <details className="same-animal-parts" data-testid="same-animal-parts">
+      <summary>From {parts.length} photos of one animal: each photo&rsquo;s own answer</summary>
+      <ul>
+        {parts.map(({ name, result }, i) => (
+          <li
+            key={i}
+            data-testid="same-animal-part"
+            data-file={name}
+            data-label={result.answer.top[0]?.label}
+          >
+            <b>{name}</b>:{' '}
+            <AnswerTitle
+              as="span"
+              answer={result.answer}
+              summary={result.summary}
+              routing={result.routing}
+            />
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
 export function ResultPanel() {
   const current = useIdentifyStore((s) => s.current);
   const answerRef = useRef<HTMLDivElement>(null);
@@ -121,6 +148,7 @@ export function ResultPanel() {
             routing={current.result.routing}
           />
           <AnswerPath summary={current.result.summary} />
+          {current.parts.length > 0 && <SameAnimalParts parts={current.parts} />}
           {current.result.routing?.missing && (
             <MissingSpecialist missing={current.result.routing.missing} />
           )}

@@ -1,6 +1,6 @@
 import type { ImageSource } from '../../worker/api/protocol';
 import { recordIdentification } from '../history/recording';
-import { identify } from '../inference/inference';
+import { identify, identifyAnimal } from '../inference/inference';
 import {
   isCurrentPhoto,
   photoFailed,
@@ -32,6 +32,35 @@ export async function identifyPhoto(
     return;
   }
   photoIdentified(id, result.value, observationId);
+  if (!isCurrentPhoto(id)) return;
+  await afterPaint();
+  resultPainted(id, performance.now() - startedAt);
+}
+
+/**
+ * Photos the user said show the same animal: one answer from all of them (and one entry in
+ * the history), with each photo's own answer kept beside it.
+ */
+export async function identifySameAnimal(files: File[]): Promise<void> {
+  const startedAt = performance.now();
+  const identified = identifyAnimal(
+    files.map((file) => ({ source: { kind: 'blob', blob: file }, name: file.name })),
+  );
+  const name = `${files[0]!.name} and ${files.length - 1} more, one animal`;
+  const id = photoStarted(name, files[0]!);
+  const result = await identified;
+  if (!result.ok) {
+    photoFailed(id, result.error);
+    return;
+  }
+  const { combined, photos } = result.value;
+  const observationId = recordIdentification(name, combined);
+  photoIdentified(
+    id,
+    combined,
+    observationId,
+    photos.map((one, i) => ({ name: files[i]!.name, result: one })),
+  );
   if (!isCurrentPhoto(id)) return;
   await afterPaint();
   resultPainted(id, performance.now() - startedAt);

@@ -20,6 +20,8 @@ export type CurrentPhoto =
       /** Its entry in the history, which a verdict updates. */
       observationId: string | null;
       verdict: Verdict | null;
+      /** For several photos of one animal: each photo's own answer, one tap away. */
+      parts: { name: string; result: Classification }[];
     }
   | { state: 'error'; id: number; name: string; preview: Blob | null; error: AppError };
 
@@ -51,6 +53,7 @@ export function photoIdentified(
   id: number,
   result: Classification,
   observationId: string | null,
+  parts: { name: string; result: Classification }[] = [],
 ): void {
   updateCurrent(id, ({ name, preview }) => ({
     state: 'done',
@@ -61,6 +64,7 @@ export function photoIdentified(
     totalMs: null,
     observationId,
     verdict: null,
+    parts,
   }));
 }
 

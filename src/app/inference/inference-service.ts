@@ -22,6 +22,7 @@ import { modelRefOf, type ModelEntry, type ModelManifest } from '../../core/mode
 import { sameModel, type ModelRef } from '../../core/model-ref';
 import type { InferenceBridge } from '../../worker/api/bridge';
 import type {
+  AnimalClassification,
   Classification,
   ClassifyItem,
   ImageSource,
@@ -71,6 +72,10 @@ export interface InferenceService {
   /** Switches the running model to the user's chosen backend, or back to automatic. */
   applyBackendPreference(preference: BackendPreference): Promise<void>;
   identify(source: ImageSource, name: string): Promise<ItemResult>;
+  /** Several photos of one animal: the combined answer and each photo's own. */
+  identifyAnimal(
+    photos: { source: ImageSource; name: string }[],
+  ): Promise<Result<AnimalClassification>>;
   classifyMany(
     items: ClassifyItem[],
     options: {
@@ -241,6 +246,13 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
     return done.ok ? item : done;
   }
 
+  function identifyAnimal(
+    photos: { source: ImageSource; name: string }[],
+  ): Promise<Result<AnimalClassification>> {
+    const items = photos.map(({ source, name }) => ({ itemId: newItemId(), name, source }));
+    return tracked(() => bridge.classifyAnimal(items, DEFAULT_TOP_K));
+  }
+
   function classifyMany(
     items: ClassifyItem[],
     options: {
@@ -357,6 +369,7 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
     startModel,
     applyBackendPreference,
     identify,
+    identifyAnimal,
     classifyMany,
     loadedLabels,
     newItemId,

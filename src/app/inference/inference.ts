@@ -23,6 +23,7 @@ export const {
   startModel,
   applyBackendPreference,
   identify,
+  identifyAnimal,
   classifyMany,
   loadedLabels,
   newItemId,

@@ -8,6 +8,7 @@ const hasCamera = typeof navigator !== 'undefined' && !!navigator.mediaDevices?.
 /** Every way to hand over a photo, besides drop and paste which work anywhere on the page. */
 export function PhotoInputs() {
   const [address, setAddress] = useState('');
+  const [sameAnimal, setSameAnimal] = useState(false);
   const addressId = useId();
 
   const onAddress = (event: FormEvent) => {
@@ -30,7 +31,7 @@ export function PhotoInputs() {
             className="visually-hidden"
             onChange={(event) => {
               const startedAt = performance.now();
-              takeFiles(filesFromList(event.currentTarget.files), startedAt);
+              takeFiles(filesFromList(event.currentTarget.files), startedAt, { sameAnimal });
               event.currentTarget.value = ''; // choosing the same photo again still fires
             }}
           />
@@ -66,6 +67,14 @@ export function PhotoInputs() {
           </label>
         )}
       </div>
+      <label className="choice same-animal">
+        <input
+          type="checkbox"
+          checked={sameAnimal}
+          onChange={(event) => setSameAnimal(event.target.checked)}
+        />{' '}
+        Photos chosen together show the same animal (one answer from all of them)
+      </label>
       <form className="address-form" onSubmit={onAddress}>
         <label htmlFor={addressId}>Image address or data: URL</label>
         <div className="row">

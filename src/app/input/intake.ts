@@ -1,13 +1,23 @@
 import { startBatch } from '../batch/batch-flow';
-import { identifyFile, identifyPhoto } from '../identify/identify-flow';
+import { identifyFile, identifyPhoto, identifySameAnimal } from '../identify/identify-flow';
 import { inputRefused } from '../identify/identify-store';
 import { showScreen } from '../shell/screen-store';
 import { fetchImage, imageName } from './fetch-image';
 
-/** Every way in ends here: one photo is identified on the spot, several become a batch. */
-export function takeFiles(files: File[], startedAt = performance.now()): void {
+/**
+ * Every way in ends here: one photo is identified on the spot, several become a batch, or
+ * one answer when the user said they show the same animal.
+ */
+export function takeFiles(
+  files: File[],
+  startedAt = performance.now(),
+  { sameAnimal = false }: { sameAnimal?: boolean } = {},
+): void {
   if (files.length === 0) return;
-  if (files.length === 1) {
+  if (sameAnimal && files.length > 1) {
+    showScreen('identify');
+    void identifySameAnimal(files);
+  } else if (files.length === 1) {
     showScreen('identify');
     void identifyFile(files[0]!, startedAt);
   } else {

@@ -4,6 +4,7 @@ import type { Label } from '../../core/labels';
 import type { ModelEntry } from '../../core/model-manifest';
 import type { ModelRef } from '../../core/model-ref';
 import type {
+  AnimalClassification,
   BenchmarkReport,
   CallType,
   CascadePlan,
@@ -41,6 +42,8 @@ export interface InferenceBridge {
       onItem?: (itemId: string, result: ItemResult) => void;
     },
   ): Promise<Result<{ completed: true }>>;
+  /** Photos of one animal: their combined answer and each one's own. */
+  classifyAnimal(items: ClassifyItem[], topK: number): Promise<Result<AnimalClassification>>;
   setBackend(backend: BackendName): Promise<Result<LoadedModel>>;
   benchmark(
     runs: number,
@@ -186,6 +189,12 @@ export function createInferenceBridge(
       };
       signal.addEventListener('abort', onAbort, { once: true });
       return promise.finally(() => signal.removeEventListener('abort', onAbort));
+    },
+
+    classifyAnimal(items, topK) {
+      const transfer = items.flatMap((i) => (i.source.kind === 'bitmap' ? [i.source.bitmap] : []));
+      return call<'classify-animal'>({ type: 'classify-animal', items, topK }, { transfer })
+        .promise;
     },
 
     async setBackend(backend) {

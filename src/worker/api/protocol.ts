@@ -22,6 +22,12 @@ export interface Classification extends EngineClassification {
   thumbnail: Blob | null;
 }
 
+/** The answer for several photos of one animal, and each photo's own, in the order sent. */
+export interface AnimalClassification {
+  combined: Classification;
+  photos: Classification[];
+}
+
 export interface ClassifyItem {
   itemId: string;
   name: string;
@@ -72,6 +78,8 @@ export type WorkerRequest =
       cascade: CascadePlan;
     }
   | { type: 'classify'; requestId: number; items: ClassifyItem[]; topK: number }
+  /** Photos the user says show the same animal: one combined answer and each photo's own. */
+  | { type: 'classify-animal'; requestId: number; items: ClassifyItem[]; topK: number }
   /** Fire and forget: the bridge settles the cancelled call itself. */
   | { type: 'cancel'; targetId: number }
   | {
@@ -98,6 +106,7 @@ export type WorkerEvent =
 export interface ReplyTypes {
   load: LoadedModel;
   classify: { completed: true };
+  'classify-animal': AnimalClassification;
   benchmark: BenchmarkReport;
   'set-backend': LoadedModel;
   'available-backends': BackendName[];
