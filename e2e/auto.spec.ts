@@ -117,3 +117,22 @@ test('photos marked as the same animal get one answer from all of them, each pho
   );
   await expect(parts.first()).toBeVisible();
 });
+
+test('offline before the birds model was ever downloaded, a bird gets the general answer and says what is missing', async ({
+  app,
+  page,
+}) => {
+  await page.context().setOffline(true);
+  const bird = BIRD_PHOTOS[0]!;
+  await app.choose(bird.path);
+  const result = await app.resultFor(bird.file);
+  await expect(result).toHaveAttribute('data-model', GENERAL);
+  const missing = result.getByTestId('specialist-missing');
+  await expect(missing).toHaveAttribute('data-model', BIRDS);
+  await expect(missing).toContainText('not on this device');
+  // Back online, the next bird photo downloads the birds model and is named by it.
+  await page.context().setOffline(false);
+  const next = BIRD_PHOTOS[1]!;
+  await app.choose(next.path);
+  await expect(await app.resultFor(next.file)).toHaveAttribute('data-model', BIRDS);
+});

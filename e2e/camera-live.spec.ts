@@ -117,12 +117,24 @@ test('the live camera shows the answer over the preview, and Capture keeps it in
   expect(panda.accepted).toContain((await app.topLabels())[0]);
   await expect(result.getByTestId('warnings')).toHaveCount(0);
 
+  // A second capture in a row, and the two combined as one animal.
+  await page.getByRole('button', { name: 'Capture' }).click();
+  await page.getByRole('button', { name: /One animal: combine the 2 captures/ }).click();
+  const combined = page.getByTestId('result');
+  await expect(combined).toHaveAttribute('data-file', /one animal$/);
+  await expect(combined.getByTestId('same-animal-part')).toHaveCount(2);
+  expect(panda.accepted).toContain((await app.topLabels())[0]);
+
   await page.getByRole('button', { name: 'Close camera' }).click();
   await page.getByRole('button', { name: 'History' }).click();
   const entries = page.locator('[data-testid="history-item"][data-file="camera photo"]');
-  await expect(entries).toHaveCount(1);
-  expect(panda.accepted).toContain(await entries.getAttribute('data-label'));
-  await expect(entries).toHaveAttribute('data-kind', 'animal');
+  await expect(entries).toHaveCount(2);
+  for (const label of await entries.evaluateAll((els) =>
+    els.map((e) => e.getAttribute('data-label')),
+  )) {
+    expect(panda.accepted).toContain(label);
+  }
+  await expect(entries.first()).toHaveAttribute('data-kind', 'animal');
   expect((await classifyStats(page)).maxInFlight).toBe(1);
 });
 

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { appError, type AppError } from '../../core/errors';
-import { closeCamera } from './camera-store';
+import { identifySameAnimal } from '../identify/identify-flow';
+import { closeCamera, useCameraStore } from './camera-store';
 import { createLiveCamera, type LiveCamera } from './live-camera';
 import { LiveAnswer } from './LiveAnswer';
 import './camera.css';
@@ -23,6 +24,7 @@ export function CameraPanel() {
   const [error, setError] = useState<AppError | null>(null);
   const [torchOn, setTorchOn] = useState(false);
   const [zoom, setZoom] = useState<number | null>(null);
+  const captureCount = useCameraStore((s) => (s.open ? (s.session?.captures.length ?? 0) : 0));
 
   useEffect(() => {
     let stream: MediaStream | null = null;
@@ -134,6 +136,18 @@ export function CameraPanel() {
               }}
             />
           </label>
+        )}
+        {captureCount >= 2 && (
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              const photos = liveRef.current?.captures() ?? [];
+              if (photos.length >= 2) void identifySameAnimal(photos);
+            }}
+          >
+            One animal: combine the {captureCount} captures
+          </button>
         )}
         <button type="button" className="button" onClick={closeCamera}>
           Close camera

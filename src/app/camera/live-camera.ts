@@ -27,6 +27,11 @@ export interface LiveCamera {
   stop(): void;
   /** Keeps the frame whose answer is on show, or the next one answered if none is yet. */
   capture(): Promise<CaptureRef | null>;
+  /**
+   * The captures taken since this camera started, as photos, in order: captures in a row,
+   * which the user may say show one animal.
+   */
+  captures(): File[];
 }
 
 export interface LiveCameraDeps {
@@ -50,6 +55,7 @@ export function createLiveCamera(
   let shown: ShownFrame | null = null;
   let frameCount = 0;
   let waiting: ((ref: CaptureRef | null) => void) | null = null;
+  const kept: File[] = [];
 
   function replaceShown(next: ShownFrame | null) {
     shown?.bitmap.close();
@@ -97,6 +103,11 @@ export function createLiveCamera(
       const observationId = recordIdentification(CAPTURE_NAME, frame.result);
       ref = captureTaken(observationId);
       const preview = await snapshot(frame.bitmap);
+      if (preview !== null) {
+        kept.push(
+          new File([preview], `${CAPTURE_NAME} ${kept.length + 1}.jpg`, { type: preview.type }),
+        );
+      }
       const id = photoStarted(CAPTURE_NAME, preview);
       photoIdentified(id, frame.result, observationId);
     } finally {
@@ -106,6 +117,7 @@ export function createLiveCamera(
   }
 
   return {
+    captures: () => [...kept],
     start: () => loop.start(),
     stop() {
       loop.stop();

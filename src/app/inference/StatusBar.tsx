@@ -1,4 +1,5 @@
 import { formatModelRef } from '../../core/model-ref';
+import { startModel } from './inference';
 import { useModelStore } from './model-store';
 
 /** Which model and backend answer, and how the download is going. Always visible. */
@@ -31,9 +32,16 @@ export function StatusBar() {
         </>
       )}
       {status.kind === 'error' && (
-        <span className="error-text" data-testid="model-error" data-code={status.error.code}>
-          {status.error.message}
-        </span>
+        <>
+          <span className="error-text" data-testid="model-error" data-code={status.error.code}>
+            {status.error.message}
+            {status.error.detail && <> ({status.error.detail})</>}
+          </span>
+          <span className="muted">It is tried again when the network returns.</span>
+          <button type="button" className="link" onClick={() => void startModel()}>
+            Try again now
+          </button>
+        </>
       )}
     </div>
   );

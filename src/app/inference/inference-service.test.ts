@@ -53,6 +53,7 @@ function harness(options: {
   const bridge = fakeBridge();
   const trials: ReturnType<typeof fakeBridge>[] = [];
   let preference: BackendPreference = options.preference ?? 'auto';
+  const onlineListeners: (() => void)[] = [];
   const memory: BackendMemory = {
     recall: vi.fn(() => options.remembered ?? null),
     remember: vi.fn(),
@@ -79,9 +80,12 @@ function harness(options: {
     isOnline: () => options.online ?? true,
     settings: () => ({ modelId: null, backendPreference: preference }),
     saveBackendPreference: (p) => (preference = p),
+    onOnline: (listener) => onlineListeners.push(listener),
   };
   return {
     service: createInferenceService(deps),
+    /** The browser's "online" event: the network is back. */
+    comeOnline: () => onlineListeners.forEach((listener) => listener()),
     bridge,
     trials,
     memory,
@@ -160,6 +164,23 @@ describe('inference service', () => {
       model: null,
       error: { code: 'MODEL_LOAD_FAILED' },
     });
+  });
+
+  it('tries a model that could not be loaded again when the network returns, and only then', async () => {
+    const { service, bridge, comeOnline } = harness({ remembered: REMEMBERED_WASM });
+    bridge.load.mockResolvedValueOnce(fail('MODEL_LOAD_FAILED', 'model.json: HTTP 503'));
+    await service.startModel();
+    expect(useModelStore.getState().status).toMatchObject({
+      kind: 'error',
+      error: { code: 'MODEL_LOAD_FAILED', detail: 'model.json: HTTP 503' },
+    });
+    comeOnline();
+    await vi.waitFor(() => expect(useModelStore.getState().status.kind).toBe('ready'));
+    expect(bridge.load).toHaveBeenCalledTimes(2);
+    // A model that runs is not reloaded by the next "online".
+    comeOnline();
+    await Promise.resolve();
+    expect(bridge.load).toHaveBeenCalledTimes(2);
   });
 
   it('keeps the running backend ready, with a notice, when a forced switch fails', async () => {

@@ -65,6 +65,8 @@ export interface InferenceDeps {
   isOnline(): boolean;
   settings(): { modelId: string | null; backendPreference: BackendPreference };
   saveBackendPreference(preference: BackendPreference): void;
+  /** Calls `listener` whenever the network comes back (the browser's "online" event). */
+  onOnline?(listener: () => void): void;
 }
 
 export interface InferenceService {
@@ -91,6 +93,11 @@ export interface InferenceService {
 export function createInferenceService(deps: InferenceDeps): InferenceService {
   const { bridge, backendMemory } = deps;
   bridge.onSpecialist(specialistChanged);
+  // A model that could not be loaded (most often: no network on a first visit) is tried
+  // again as soon as the network returns, without the user having to reload.
+  deps.onOnline?.(() => {
+    if (useModelStore.getState().status.kind === 'error') void startModel();
+  });
   let loadGeneration = 0;
   let nextItemId = 1;
   let trialTimer: ReturnType<typeof setTimeout> | undefined;

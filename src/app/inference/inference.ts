@@ -14,6 +14,7 @@ const service = createInferenceService({
   storedVersions,
   backendMemory: localBackendMemory,
   isOnline: () => navigator.onLine,
+  onOnline: (listener) => window.addEventListener('online', listener),
   settings: () => useSettingsStore.getState(),
   saveBackendPreference: (preference) =>
     useSettingsStore.getState().setBackendPreference(preference),
