@@ -1,8 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { readFileSync } from 'node:fs';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
-import { E2E_EXPORT_TOKEN } from '../playwright.config';
-import { expect, test } from './fixtures';
+import { expect, test, exportedFeedback } from './fixtures';
 import { dataPath, imagenetAnimals, imagenetLabels, readCsv } from './data';
 import { parseCsvRows } from '../src/node/csv';
 
@@ -69,15 +68,8 @@ interface StoredFeedback {
   };
 }
 
-async function storedFeedback(request: APIRequestContext): Promise<StoredFeedback[]> {
-  const response = await request.get('/api/v1/feedback/export', {
-    headers: { authorization: `Bearer ${E2E_EXPORT_TOKEN}` },
-  });
-  expect(response.status()).toBe(200);
-  return (await response.text())
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as StoredFeedback);
+function storedFeedback(request: APIRequestContext): Promise<StoredFeedback[]> {
+  return exportedFeedback<StoredFeedback>(request);
 }
 
 test.beforeEach(async ({ app }) => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { APIRequestContext } from '@playwright/test';
 import { E2E_EXPORT_TOKEN } from '../playwright.config';
-import { expect, test } from './fixtures';
+import { expect, test, exportedFeedback } from './fixtures';
 import { imagenetAnimals, imagenetLabels } from './data';
 
 interface ExportedLine {
@@ -24,16 +24,8 @@ async function duplicatesReceived(request: APIRequestContext): Promise<number> {
   return Number(line?.[1] ?? 0);
 }
 
-async function storedRecords(request: APIRequestContext): Promise<ExportedLine[]> {
-  const response = await request.get('/api/v1/feedback/export', {
-    headers: { authorization: `Bearer ${E2E_EXPORT_TOKEN}` },
-  });
-  expect(response.status()).toBe(200);
-  const text = await response.text();
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as ExportedLine);
+function storedRecords(request: APIRequestContext): Promise<ExportedLine[]> {
+  return exportedFeedback<ExportedLine>(request);
 }
 
 test('a correction made offline reaches the server exactly once when the network is back', async ({

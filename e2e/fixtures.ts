@@ -1,7 +1,7 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pinBackendScript } from '../playwright.config';
+import { E2E_EXPORT_TOKEN, pinBackendScript } from '../playwright.config';
 
 /**
  * Every test gets a page that fails the test on any uncaught page error, and an app
@@ -105,5 +105,17 @@ export const test = base.extend<{ app: AppPage; pageErrors: Error[] }>({
     await use(new AppPage(page));
   },
 });
+
+/** What the server stored, through its export API (NDJSON): one parsed value per record. */
+export async function exportedFeedback<T>(request: APIRequestContext): Promise<T[]> {
+  const response = await request.get('/api/v1/feedback/export', {
+    headers: { authorization: `Bearer ${E2E_EXPORT_TOKEN}` },
+  });
+  expect(response.status()).toBe(200);
+  return (await response.text())
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
+}
 
 export { expect };

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
-import { E2E_EXPORT_TOKEN } from '../playwright.config';
 import { dataPath, imagenetAnimals, imagenetLabels, readCsv } from './data';
-import { expect, test } from './fixtures';
+import { expect, test, exportedFeedback } from './fixtures';
 
 /** WordNet's "domestic cat, house cat": the synset whose ImageNet classes "cat" must find. */
 const HOUSE_CAT_WNID = 'n02121808';
@@ -40,20 +39,10 @@ function classWithWord(word: string): { line: string; everydayName: string } {
   return { line: imagenetLabels[output]!, everydayName: simple[output - 1]! };
 }
 
-async function storedRecords(request: APIRequestContext) {
-  const response = await request.get('/api/v1/feedback/export', {
-    headers: { authorization: `Bearer ${E2E_EXPORT_TOKEN}` },
-  });
-  expect(response.status()).toBe(200);
-  return (await response.text())
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map(
-      (line) =>
-        JSON.parse(line) as {
-          record: { verdict: string; predicted: string | null; correctedLabel?: string };
-        },
-    );
+function storedRecords(request: APIRequestContext) {
+  return exportedFeedback<{
+    record: { verdict: string; predicted: string | null; correctedLabel?: string };
+  }>(request);
 }
 
 const labelsOf = (options: Locator) =>
