@@ -14,7 +14,10 @@ const service = createInferenceService({
   storedVersions,
   backendMemory: localBackendMemory,
   isOnline: () => navigator.onLine,
-  onOnline: (listener) => window.addEventListener('online', listener),
+  // Guarded: this module is also imported by tests that run without a window.
+  onOnline: (listener) => {
+    if (typeof window !== 'undefined') window.addEventListener('online', listener);
+  },
   settings: () => useSettingsStore.getState(),
   saveBackendPreference: (preference) =>
     useSettingsStore.getState().setBackendPreference(preference),
