@@ -37,7 +37,7 @@ export async function runNodeBench(options: {
     const runStarted = performance.now();
     const { classified, failed } = await classifyFiles(
       files,
-      model.value,
+      model.value.engine,
       { topK: DEFAULT_TOP_K, batchSize },
       (line) => lines.push(line),
     );

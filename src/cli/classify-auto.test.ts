@@ -7,12 +7,7 @@ import type { NodeModel } from '../node/inference/node-model';
 import { loadModelRegistry } from '../node/model-registry';
 import { DATA_DIR, DEFAULT_MODELS_DIR } from '../node/shared-paths';
 import { labelledPhotos } from './calibration-run';
-import {
-  classifyFiles,
-  classifyFilesAuto,
-  classifySameAnimal,
-  type ClassifyLine,
-} from './classify-files';
+import { classifyFiles, classifySameAnimal, type ClassifyLine } from './classify-files';
 import { runNpm } from '../../test-support/real-models';
 
 /**
@@ -97,8 +92,8 @@ function autoAndAlone(folder: string, files: string[], alone: NodeModel) {
       key,
       (async () => ({
         files,
-        auto: await run(files, (emit) => classifyFilesAuto(files, cascade, OPTIONS, emit)),
-        alone: await run(files, (emit) => classifyFiles(files, alone, OPTIONS, emit)),
+        auto: await run(files, (emit) => classifyFiles(files, cascade, OPTIONS, emit)),
+        alone: await run(files, (emit) => classifyFiles(files, alone.engine, OPTIONS, emit)),
       }))(),
     );
   }

@@ -3,14 +3,9 @@ import path from 'node:path';
 import { appError, type AppError } from '../core/errors';
 import { formatModelRef } from '../core/model-ref';
 import type { AnswerSummary } from '../core/taxonomy-answer';
-import type { PreparedPhoto } from '../model/engine';
+import type { Classification, Engine, PreparedPhoto } from '../model/engine';
 import { decodePhotoBytes } from '../node/inference/decode-image';
-import type { NodeModel } from '../node/inference/node-model';
-import {
-  classifyAnimals,
-  type AnimalResult,
-  type ModelCascade,
-} from '../node/inference/model-cascade';
+import type { ModelCascade } from '../node/inference/model-cascade';
 
 /** One output line of `npm run classify`, exactly the shape the contract gives. */
 export type ClassifyLine =
@@ -85,82 +80,29 @@ async function prepareFiles(files: string[], size: number): Promise<(PreparedPho
 
 const roundMs = (ms: number) => Math.round(ms * 10) / 10;
 
+/** What `classifyFiles` runs photos through: one model's engine, or the Auto cascade. */
+export type PhotoClassifier = Pick<Engine, 'classify' | 'inputSize'>;
+
 /**
  * Classifies files in micro-batches (the same batching the worker does), emitting one
- * line per file in input order. A file that cannot be read or decoded gets its error
- * line and the run goes on.
+ * line per file in input order, from the model that answered (`via` when a specialist of
+ * the cascade did; `ms` counts every model that ran on the photo). A file that cannot be
+ * read or decoded gets its error line and the run goes on.
  */
 export async function classifyFiles(
   files: string[],
-  model: NodeModel,
+  classifier: PhotoClassifier,
   options: { topK: number; batchSize: number },
   emit: (line: ClassifyLine) => void,
 ): Promise<{ classified: number; failed: number }> {
-  const size = model.entry.input.size;
+  const size = inputSizeOf(classifier);
   let classified = 0;
   let failed = 0;
   for (let start = 0; start < files.length; start += options.batchSize) {
     const chunk = files.slice(start, start + options.batchSize);
     const prepared = await prepareFiles(chunk, size);
     const photos = prepared.filter((p): p is PreparedPhoto => 'image' in p);
-    const results = photos.length > 0 ? await model.engine.classify(photos, options.topK) : null;
-    let next = 0;
-    for (const [i, item] of prepared.entries()) {
-      const file = chunk[i]!;
-      if (!('image' in item)) {
-        failed++;
-        emit(errorLine(file, item));
-        continue;
-      }
-      if (results === null || !results.ok) {
-        failed++;
-        emit(
-          errorLine(file, results?.error ?? { code: 'INFERENCE_FAILED', message: 'No result.' }),
-        );
-        continue;
-      }
-      const result = results.value[next++]!;
-      if (result.summary === undefined)
-        throw new Error('the Node engine gives every photo a summary');
-      classified++;
-      emit({
-        file,
-        model: formatModelRef(result.model),
-        top: result.rawTop.map(({ label, probability }) => ({ label, probability })),
-        ms: roundMs(result.timings.decodeMs + result.timings.inferenceMs),
-        answer: result.summary,
-      });
-    }
-  }
-  return { classified, failed };
-}
-
-/**
- * `--model auto` (or a cascade of one model): one line per file, as `classifyFiles`, from
- * the model that answered; `ms` counts every model that ran on the photo.
- */
-export async function classifyFilesAuto(
-  files: string[],
-  cascade: ModelCascade,
-  options: { topK: number; batchSize: number },
-  emit: (line: ClassifyLine) => void,
-): Promise<{ classified: number; failed: number }> {
-  const size = cascade.general.entry.input.size;
-  let classified = 0;
-  let failed = 0;
-  for (let start = 0; start < files.length; start += options.batchSize) {
-    const chunk = files.slice(start, start + options.batchSize);
-    const prepared = await prepareFiles(chunk, size);
-    const photos = prepared.filter((p): p is PreparedPhoto => 'image' in p);
-    const results =
-      photos.length > 0
-        ? await classifyAnimals(
-            cascade,
-            photos.map((photo) => [photo]),
-            options.topK,
-            options.batchSize,
-          )
-        : null;
+    const results = photos.length > 0 ? await classifier.classify(photos, options.topK) : null;
     let next = 0;
     for (const [i, item] of prepared.entries()) {
       const file = chunk[i]!;
@@ -171,8 +113,11 @@ export async function classifyFilesAuto(
         failed++;
         emit(errorLine(file, results?.error ?? appError('INFERENCE_FAILED', 'No result.')));
       } else {
+        const result = results.value[next++]!;
         classified++;
-        emit(animalLine([file], results.value[next++]!, item.decodeMs, false));
+        emit(
+          answerLine([file], result, result.timings.decodeMs + result.timings.inferenceMs, false),
+        );
       }
     }
   }
@@ -190,7 +135,7 @@ export async function classifySameAnimal(
   options: { topK: number; batchSize: number },
   emit: (line: ClassifyLine) => void,
 ): Promise<{ classified: number; failed: number }> {
-  const prepared = await prepareFiles(files, cascade.general.entry.input.size);
+  const prepared = await prepareFiles(files, inputSizeOf(cascade));
   const photos: PreparedPhoto[] = [];
   const combined: string[] = [];
   let failed = 0;
@@ -204,37 +149,50 @@ export async function classifySameAnimal(
     }
   }
   if (photos.length === 0) return { classified: 0, failed };
-  const results = await classifyAnimals(cascade, [photos], options.topK, options.batchSize);
+  const results = await cascade.classifyAnimals([photos], options.topK, options.batchSize);
   if (!results.ok) {
     for (const file of combined) emit(errorLine(file, results.error));
     return { classified: 0, failed: failed + combined.length };
   }
+  const [animal] = results.value;
   const decodeMs = photos.reduce((sum, photo) => sum + photo.decodeMs, 0);
-  emit(animalLine(combined, results.value[0]!, decodeMs, true));
+  emit(
+    answerLine(
+      combined,
+      { ...animal!.explanation, routing: animal!.routing ?? undefined },
+      decodeMs + animal!.inferenceMs,
+      true,
+    ),
+  );
   return { classified: combined.length, failed };
 }
 
-function animalLine(
+function inputSizeOf(classifier: PhotoClassifier): number {
+  const size = classifier.inputSize();
+  if (size === null) throw new Error('classifyFiles needs a loaded model');
+  return size;
+}
+
+/** The contract's line for an answer, from whichever model gave it. */
+function answerLine(
   files: string[],
-  result: AnimalResult,
-  decodeMs: number,
+  result: Pick<Classification, 'model' | 'rawTop' | 'summary' | 'routing'>,
+  ms: number,
   sameAnimal: boolean,
 ): ClassifyLine {
-  const { explanation } = result;
-  const via = result.routing?.via ?? null;
-  if (explanation.summary === undefined)
-    throw new Error('the Node engine gives every photo a summary');
+  if (result.summary === undefined) throw new Error('the Node engine gives every photo a summary');
+  const via = result.routing?.via;
   return {
     file: files[0]!,
     ...(sameAnimal ? { files } : {}),
-    model: formatModelRef(explanation.model),
-    top: explanation.rawTop.map(({ label, probability }) => ({ label, probability })),
-    ms: roundMs(decodeMs + result.inferenceMs),
-    answer: explanation.summary,
-    ...(via === null
-      ? {}
-      : {
+    model: formatModelRef(result.model),
+    top: result.rawTop.map(({ label, probability }) => ({ label, probability })),
+    ms: roundMs(ms),
+    answer: result.summary,
+    ...(via
+      ? {
           via: { model: formatModelRef(via.model), group: via.group, probability: via.probability },
-        }),
+        }
+      : {}),
   };
 }

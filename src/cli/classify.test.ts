@@ -64,7 +64,7 @@ function expectedOutputs(row: Record<string, string>): number[] {
 
 async function classify(files: string[], model: NodeModel, topK = 5) {
   const lines: ClassifyLine[] = [];
-  const counts = await classifyFiles(files, model, { topK, batchSize: 8 }, (line) => {
+  const counts = await classifyFiles(files, model.engine, { topK, batchSize: 8 }, (line) => {
     lines.push(line);
   });
   return { lines, ...counts };

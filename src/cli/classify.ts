@@ -2,12 +2,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_TOP_K } from '../core/answer';
 import { MICRO_BATCH } from '../model/engine';
 import { DEFAULT_MODELS_DIR } from '../node/shared-paths';
-import {
-  classifyFiles,
-  classifyFilesAuto,
-  classifySameAnimal,
-  expandPaths,
-} from './classify-files';
+import { classifyFiles, classifySameAnimal, expandPaths } from './classify-files';
 import { openNodeModel } from '../node/inference/node-model';
 import { AUTO_MODEL, openCascade } from '../node/inference/model-cascade';
 
@@ -62,8 +57,9 @@ async function main(): Promise<number> {
       return 2;
     }
     const files = await expandPaths(positionals);
-    const run = values['same-animal'] ? classifySameAnimal : classifyFilesAuto;
-    counts = await run(files, cascade.value, options, emit);
+    counts = values['same-animal']
+      ? await classifySameAnimal(files, cascade.value, options, emit)
+      : await classifyFiles(files, cascade.value, options, emit);
   } else {
     const model = await openNodeModel(modelsDir, values.model ?? null);
     if (!model.ok) {
@@ -71,7 +67,7 @@ async function main(): Promise<number> {
       return 2;
     }
     const files = await expandPaths(positionals);
-    counts = await classifyFiles(files, model.value, options, emit);
+    counts = await classifyFiles(files, model.value.engine, options, emit);
   }
   const { classified, failed } = counts;
   process.stderr.write(`classified ${classified}, failed ${failed}\n`);

@@ -164,6 +164,7 @@ export function toPrediction(label: Label, probability: number): Prediction {
   };
 }
 
-function sanitize(value: number | undefined): number {
+/** A probability as a number to add up: non-finite and negative values count as 0. */
+export function sanitize(value: number | undefined): number {
   return value !== undefined && Number.isFinite(value) && value > 0 ? value : 0;
 }

@@ -1,3 +1,4 @@
+import { sanitize } from './answer';
 import { taxonomySourceOf } from './model-catalog';
 import type { ModelRef } from './model-ref';
 import type { ModelEntry, ModelManifest } from './model-manifest';
@@ -148,10 +149,6 @@ export function combineOutputs(outputs: readonly ArrayLike<number>[]): Float32Ar
     total += logs[index]!;
   }
   return Float32Array.from(logs, (value) => value / total);
-}
-
-function sanitize(value: number | undefined): number {
-  return value !== undefined && Number.isFinite(value) && value > 0 ? value : 0;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { animalIndexMask, NOT_SURE_BELOW, topK } from './answer';
+import { animalIndexMask, NOT_SURE_BELOW, sanitize, topK } from './answer';
 import { fail, ok, type Result } from './errors';
 import { labelSpecProblem } from './labels';
 import type { LabelSpec } from './model-manifest';
@@ -171,10 +171,6 @@ function groupMass(
     }
   }
   return mass;
-}
-
-function sanitize(value: number | undefined): number {
-  return value !== undefined && Number.isFinite(value) && value > 0 ? value : 0;
 }
 
 /**

@@ -190,10 +190,11 @@ export function createWorkQueue(deps: WorkQueueDeps): WorkQueue {
           }
           const photos: PreparedPhoto[] = [];
           const thumbnails: Promise<Blob | null>[] = [];
-          for (const item of items) {
+          for (const [i, item] of items.entries()) {
             const started = now();
             const decoded = await deps.decode(item.source, size);
             if (!decoded.ok) {
+              items.slice(i + 1).forEach(closeSource);
               // One photo that cannot be read fails the animal: the user chose them together.
               reply(requestId, fail(decoded.error.code, `${item.name}: ${decoded.error.message}`));
               return;

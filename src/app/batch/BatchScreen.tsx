@@ -122,6 +122,7 @@ function BatchAnswerDetails({
         observationId={outcome.observationId}
         model={result.model}
         answer={answer}
+        answerPath={result.summary?.path}
         verdict={outcome.verdict}
         photo={item.photo}
         onVerdict={(verdict) => batchVerdictGiven(item.id, verdict)}

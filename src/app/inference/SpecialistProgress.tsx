@@ -1,3 +1,4 @@
+import { megabytes } from '../ui/format';
 import { withArticle } from '../ui/answer-text';
 import { useModelStore } from './model-store';
 
@@ -18,7 +19,6 @@ export function SpecialistProgress() {
   );
   if (downloading?.state !== 'downloading') return null;
   const { loadedBytes, totalBytes } = downloading;
-  const mb = (bytes: number) => (bytes / 1_000_000).toFixed(1);
   return (
     <p
       className="muted"
@@ -27,7 +27,8 @@ export function SpecialistProgress() {
       data-model={downloading.modelId}
     >
       This looks like {withArticle(downloading.group)}: downloading the{' '}
-      {name ?? downloading.modelId} model, once ({mb(loadedBytes)} of {mb(totalBytes)} MB)…{' '}
+      {name ?? downloading.modelId} model, once ({megabytes(loadedBytes)} of {megabytes(totalBytes)}
+      )…{' '}
       <progress
         max={totalBytes}
         value={loadedBytes}

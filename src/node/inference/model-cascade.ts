@@ -1,10 +1,8 @@
 import { specialistsAmong } from '../../core/cascade';
 import { fail, ok, type Result } from '../../core/errors';
-import { createCascade, type AnimalResult, type Cascade } from '../../model/cascade';
+import { createCascade, type Cascade } from '../../model/cascade';
 import { loadModelRegistry, type ModelRegistry } from '../model-registry';
 import { openNodeModel, type NodeModel } from './node-model';
-
-export type { AnimalResult } from '../../model/cascade';
 
 /**
  * Auto mode in Node: the general model and every specialist of the folder, opened up
@@ -53,14 +51,4 @@ export async function openCascade(
   });
   if (!cascade.ok) return cascade;
   return ok({ ...cascade.value, general: general.value, specialists });
-}
-
-/** See `Cascade.classifyAnimals`. */
-export function classifyAnimals(
-  cascade: ModelCascade,
-  animals: Parameters<Cascade['classifyAnimals']>[0],
-  k: number,
-  batchSize?: number,
-): Promise<Result<AnimalResult[]>> {
-  return cascade.classifyAnimals(animals, k, batchSize);
 }
