@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import type { FeedbackRecordInput } from '../src/core/feedback';
-import { parseModelManifest } from '../src/core/model-manifest';
+import { parseServedManifest } from '../src/core/model-channels';
 import { splitLabelLines } from '../src/core/labels';
 import { startServer } from '../test-support/server-process';
 
@@ -203,7 +203,7 @@ async function storedRecords(origin: string): Promise<number> {
 
 /** Batches of valid records for the first model the server lists, each with a new id. */
 async function batchMaker(origin: string, size: number): Promise<() => string> {
-  const parsed = parseModelManifest(await (await fetch(`${origin}/models/manifest.json`)).json());
+  const parsed = parseServedManifest(await (await fetch(`${origin}/models/manifest.json`)).json());
   if (!parsed.ok) throw new Error(parsed.reason);
   const entry = parsed.manifest.models[0];
   if (!entry) throw new Error('no model');

@@ -25,7 +25,7 @@ test('a photo chosen through "Choose photos" is identified on the device', async
   expect([...probabilities].sort((a, b) => b - a)).toEqual(probabilities);
   await expect(page.getByTestId('backend')).toHaveText('wasm');
   const manifest = await (await page.request.get('/models/manifest.json')).json();
-  const entry = manifest.models.find((m: { id: string }) => m.id === manifest.defaultModel);
+  const entry = manifest.models[manifest.defaultModel].stable;
   await expect(page.getByTestId('model-version')).toHaveText(`${entry.id}@${entry.version}`);
 });
 

@@ -41,7 +41,7 @@ async function controlledApp(baseURL: string) {
 async function defaultModel(page: Page): Promise<{ entry: ModelEntry; cacheName: string }> {
   const entry: ModelEntry = await page.evaluate(async () => {
     const manifest = await (await fetch('/models/manifest.json')).json();
-    return manifest.models.find((m: { id: string }) => m.id === manifest.defaultModel);
+    return manifest.models[manifest.defaultModel].stable;
   });
   return { entry, cacheName: modelCacheName(entry.id, entry.version) };
 }

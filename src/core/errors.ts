@@ -50,6 +50,13 @@ export const ERROR_MESSAGES = {
   UNSUPPORTED_MEDIA_TYPE: 'The request must be sent as JSON.',
   UNAUTHORIZED: 'Missing or wrong access token.',
   UNSUPPORTED_CONTENT_ENCODING: 'The request body must be sent uncompressed.',
+  // The model registry (npm run model, the server's manifest channels).
+  MODEL_INVALID: 'The model folder is not a model this project can serve.',
+  MODEL_LABELS_MISMATCH: 'The number of labels does not match the model output.',
+  MODEL_FILE_CHANGED: 'A stored model file no longer matches the sha256 it was registered with.',
+  VERSION_IN_USE: 'This version is in use by a channel and cannot be removed.',
+  NOTHING_TO_ROLL_BACK:
+    'There is no candidate to withdraw and no earlier stable version to return to.',
   // Any request to the server, whatever the route.
   BAD_REQUEST: 'The request cannot be processed.',
   NOT_FOUND: 'Not found.',

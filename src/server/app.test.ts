@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_MESSAGES } from '../core/errors';
-import { parseModelManifest, type ModelEntry } from '../core/model-manifest';
+import { parseServedManifest } from '../core/model-channels';
+import type { ModelEntry } from '../core/model-manifest';
 import { buildApp } from './app';
 import { IMMUTABLE } from './model-http';
 import { loadModelRegistry, type ModelRegistry } from '../node/model-registry';
@@ -49,7 +50,7 @@ describe('without a build (API and models only)', () => {
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.headers['cache-control']).toBe('no-cache');
     expectSecurityHeaders(res.headers);
-    const parsed = parseModelManifest(res.json());
+    const parsed = parseServedManifest(res.json());
     if (!parsed.ok) throw new Error(parsed.reason);
     expect(parsed.manifest.defaultModel).toBe('imagenet-mobilenet-v2');
     expect(parsed.manifest.models.map((m) => [m.id, m.output.classes])).toEqual([
@@ -100,7 +101,7 @@ describe('without a build (API and models only)', () => {
     expect(head.rawPayload.length).toBe(0);
     const headManifest = await app.inject({ method: 'HEAD', url: '/models/manifest.json' });
     expect(headManifest.headers['content-length']).toBe(
-      String(Buffer.byteLength(JSON.stringify(registry.manifest))),
+      String((await app.inject('/models/manifest.json')).rawPayload.length),
     );
 
     const shard = imagenet.files[1];

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { extname } from 'node:path';
 import { ERROR_MESSAGES } from '../core/errors';
 import type { ErrorBody } from '../core/feedback';
+import { stableOnly } from '../core/model-channels';
 import { sha256Hex, type ModelRegistry, type ServedFile } from '../node/model-registry';
 
 /**
@@ -50,7 +51,8 @@ export function isUnderModels(pathname: string): boolean {
 export function createModelResponder(
   registry: ModelRegistry,
 ): (req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>) => ModelResponse | null {
-  const manifestBody = JSON.stringify(registry.manifest);
+  const { models, defaultModel, generatedAt } = registry.manifest;
+  const manifestBody = JSON.stringify(stableOnly(models, defaultModel, generatedAt));
   const manifestEtag = `"${sha256Hex(manifestBody)}"`;
   const notFound = JSON.stringify(NOT_FOUND_BODY);
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedbackReplySchema } from '../core/feedback';
-import { parseModelManifest } from '../core/model-manifest';
+import { parseServedManifest } from '../core/model-channels';
 import { startServer, waitForLine, waitForUrl } from '../../test-support/server-process';
 import { makeRecord, testModel } from '../../test-support/feedback';
 import { makeTempDir } from '../../test-support/helpers';
@@ -54,7 +54,7 @@ describe('server.ts', () => {
       const origin = await waitForUrl(child);
       expect(await (await fetch(`${origin}/healthz`)).json()).toEqual({ status: 'ok' });
 
-      const parsed = parseModelManifest(
+      const parsed = parseServedManifest(
         await (await fetch(`${origin}/models/manifest.json`)).json(),
       );
       if (!parsed.ok) throw new Error(parsed.reason);

@@ -2,7 +2,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, preview, type InlineConfig } from 'vite';
-import { parseModelManifest, type ModelManifest } from '../core/model-manifest';
+import { parseServedManifest } from '../core/model-channels';
+import type { ModelManifest } from '../core/model-manifest';
 import { IMMUTABLE, NOT_FOUND_BODY } from './model-http';
 import { modelsPlugin } from './vite-plugin';
 import { expectSecurityHeaders, makeTempDir, SHARED_MODELS_DIR } from '../../test-support/helpers';
@@ -34,7 +35,7 @@ async function checkServesModels(origin: string): Promise<void> {
   expect(res.status).toBe(200);
   expect(res.headers.get('cache-control')).toBe('no-cache');
   expectSecurityHeaders(Object.fromEntries(res.headers));
-  const parsed = parseModelManifest(await res.json());
+  const parsed = parseServedManifest(await res.json());
   if (!parsed.ok) throw new Error(parsed.reason);
   const manifest: ModelManifest = parsed.manifest;
   expect(manifest.models.map((m) => m.id)).toEqual([

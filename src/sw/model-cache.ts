@@ -14,7 +14,8 @@ import {
   type ModelFileRoute,
 } from '../core/cache-policy';
 import { matchesFile } from '../core/digest';
-import { parseModelManifest, type ModelEntry, type ModelManifest } from '../core/model-manifest';
+import { parseChannelManifest, stableView } from '../core/model-channels';
+import type { ModelEntry, ModelManifest } from '../core/model-manifest';
 
 /**
  * Model files: one cache per model version, filled on first use, every file checked
@@ -30,8 +31,8 @@ async function currentManifest(): Promise<ModelManifest | null> {
     if (!response?.ok) return null;
     await (await caches.open(MODEL_MANIFEST_CACHE)).put(MODEL_MANIFEST_PATH, response.clone());
   }
-  const parsed = parseModelManifest(await response.json().catch(() => null));
-  return parsed.ok ? parsed.manifest : null;
+  const parsed = parseChannelManifest(await response.json().catch(() => null));
+  return parsed.ok ? stableView(parsed.manifest) : null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { MODEL_MANIFEST_PATH } from '../../core/cache-policy';
 import { fail, ok, type Result } from '../../core/errors';
-import { parseModelManifest, type ModelManifest } from '../../core/model-manifest';
+import { parseChannelManifest, stableView } from '../../core/model-channels';
+import type { ModelManifest } from '../../core/model-manifest';
 
 /** The manifest is small and revalidated each start, so a new model version is noticed. */
 export async function fetchModelManifest(): Promise<Result<ModelManifest>> {
@@ -12,6 +13,6 @@ export async function fetchModelManifest(): Promise<Result<ModelManifest>> {
   } catch (error) {
     return fail('MODEL_LOAD_FAILED', `manifest: ${String(error)}`);
   }
-  const parsed = parseModelManifest(body);
-  return parsed.ok ? ok(parsed.manifest) : fail('MODEL_LOAD_FAILED', parsed.reason);
+  const parsed = parseChannelManifest(body);
+  return parsed.ok ? ok(stableView(parsed.manifest)) : fail('MODEL_LOAD_FAILED', parsed.reason);
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { modelManifestSchema } from '../../core/model-manifest';
+import { channelManifestSchema } from '../../core/model-channels';
 import type { ModelRegistry } from '../../node/model-registry';
 import { createModelResponder, MANIFEST_PATH, openModelFile } from '../model-http';
 import { errorResponse, jsonResponse } from '../openapi';
@@ -41,7 +41,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = async (app
       response: {
         200: jsonResponse(
           'The manifest (Cache-Control: no-cache, with an ETag)',
-          modelManifestSchema,
+          channelManifestSchema,
         ),
         304: notModified,
       },
