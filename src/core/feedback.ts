@@ -128,18 +128,28 @@ export const freeTextNameSchema = z
   // Punctuation, marks or emoji alone name nothing, and may be what is left of invisible text.
   .refine((text) => /[\p{L}\p{N}]/u.test(text), 'has no letter or digit');
 
+/** Made by the client (`crypto.randomUUID()`); the idempotency key of a record. */
+export const recordIdSchema = z.string().regex(UUID, 'must be a lower-case UUID');
+
+/** A local day; never a time of day. */
+export const daySchema = z
+  .string()
+  .regex(DAY, { message: 'must be YYYY-MM-DD', abort: true })
+  .refine(isRealDay, { message: 'is not a calendar day', abort: true })
+  .refine((day) => day >= '2024-01-01', 'is before 2024');
+
+export const appVersionSchema = z
+  .string()
+  .regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/)
+  .max(MAX_APP_VERSION_CHARS);
+
 const baseFields = {
-  /** Made by the client (`crypto.randomUUID()`); the idempotency key. */
-  id: z.string().regex(UUID, 'must be a lower-case UUID'),
+  id: recordIdSchema,
   model: modelRefSchema,
   /** The top-1 label line shown to the user; null when the answer was "no animal" or "not sure". */
   predicted: labelLineSchema.nullable(),
-  /** The user's local day of the verdict; never a time of day. */
-  day: z
-    .string()
-    .regex(DAY, { message: 'must be YYYY-MM-DD', abort: true })
-    .refine(isRealDay, { message: 'is not a calendar day', abort: true })
-    .refine((day) => day >= '2024-01-01', 'is before 2024'),
+  /** The user's local day of the verdict. */
+  day: daySchema,
   /** Opt-in only: a JPEG of at most 512 px, with no metadata, as base64. */
   photo: z
     .base64()
@@ -148,10 +158,7 @@ const baseFields = {
     .refine(hasZeroPaddingBits, 'must be canonical base64 (padding bits set)')
     .optional(),
   top: topPredictionsSchema.optional(),
-  appVersion: z
-    .string()
-    .regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/)
-    .max(MAX_APP_VERSION_CHARS),
+  appVersion: appVersionSchema,
 };
 
 export const feedbackRecordSchema = z.discriminatedUnion('verdict', [
