@@ -25,6 +25,9 @@ const LAYERS = {
   'node-inference': ['core', 'model', 'node', 'node-inference'],
   server: ['core', 'node', 'server'],
   cli: ['core', 'model', 'node', 'node-inference', 'cli'],
+  // Release tools (the model registry CLI, the rollout analysis): the only layer that holds
+  // the server's registry storage and the model runtime together, to validate before it registers.
+  release: ['core', 'model', 'node', 'node-inference', 'server', 'release'],
   bench: [
     'core',
     'model',
@@ -82,6 +85,7 @@ const ELEMENTS = [
   { type: 'node', pattern: 'src/node' },
   { type: 'server', pattern: 'src/server' },
   { type: 'cli', pattern: 'src/cli' },
+  { type: 'release', pattern: 'src/release' },
   { type: 'bench', pattern: 'bench' },
   { type: 'test-support', pattern: 'test-support' },
   { type: 'e2e', pattern: 'e2e' },
@@ -98,7 +102,16 @@ const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/*.fixtures.ts'];
  * which run in both.
  */
 const PACKAGES = {
-  'node:*': ['src/server', 'src/node', 'src/cli', 'bench', 'test-support', 'e2e', 'config'],
+  'node:*': [
+    'src/server',
+    'src/node',
+    'src/cli',
+    'src/release',
+    'bench',
+    'test-support',
+    'e2e',
+    'config',
+  ],
   '@tensorflow/*': ['src/model', 'src/worker', 'src/node', 'src/cli', 'bench'],
   react: ['src/app'],
   'react-dom': ['src/app'],
@@ -132,6 +145,7 @@ const AREAS = {
   'src/server': ['src/server/**'],
   'src/node': ['src/node/**'],
   'src/cli': ['src/cli/**'],
+  'src/release': ['src/release/**'],
   bench: ['bench/**'],
   'test-support': ['test-support/**'],
   e2e: ['e2e/**'],

@@ -69,6 +69,8 @@ export default defineConfig({
       PORT: String(PORT),
       LOG_LEVEL: 'warn',
       SQLITE_PATH,
+      // The registry's model files go with the run's database, never into ./data.
+      MODEL_STORE_DIR: path.join(process.env.FIELDID_E2E_DATA_DIR, 'models'),
       // A developer's PostgreSQL must not receive (or answer for) the tests' feedback.
       DATABASE_URL: '',
       FEEDBACK_EXPORT_TOKEN: E2E_EXPORT_TOKEN,

@@ -7,7 +7,14 @@ import { chromium, expect, test } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../playwright.config';
 import { MODELS_DIR } from './data';
 import { AppPage } from './fixtures';
-import { freePort, startServer, stopServer, waitForUrl } from '../test-support/server-process';
+import { readModelFolder } from '../src/node/model-folder';
+import {
+  freePort,
+  openServerRegistry,
+  startServer,
+  stopServer,
+  waitForUrl,
+} from '../test-support/server-process';
 
 const run = promisify(execFile);
 
@@ -47,13 +54,9 @@ test('a new app version with a changed model manifest is offered, and runs after
     await app.pinBackend('wasm');
 
     // The built app, as `npm start` serves it, on a fixed port: the origin must survive the restart.
+    const database = { SQLITE_PATH: path.join(work, 'feedback.sqlite') };
     const serve = async (env: Record<string, string>) => {
-      const child = startServer({
-        PORT,
-        DIST_DIR: 'dist',
-        SQLITE_PATH: path.join(work, 'feedback.sqlite'),
-        ...env,
-      });
+      const child = startServer({ PORT, DIST_DIR: 'dist', ...database, ...env });
       cleanup.push(() => stopServer(child));
       await waitForUrl(child);
       return child;
@@ -65,6 +68,20 @@ test('a new app version with a changed model manifest is offered, and runs after
     const oldModel = await page.getByTestId('model-version').textContent();
     await stopServer(server);
 
+    // A changed folder is only registered at start; the release makes it stable, as
+    // `npm run model -- promote` would.
+    const registry = await openServerRegistry(database);
+    try {
+      const id = 'imagenet-mobilenet-v2';
+      const folder = await readModelFolder(path.join(models2, id), id);
+      if (!folder.ok) throw new Error(folder.error.detail);
+      const { version, files, card } = folder.value;
+      const release = { actor: 'e2e', note: 'the updated labels' };
+      expect((await registry.register({ id, version, files, card, ...release })).ok).toBe(true);
+      expect((await registry.promote(id, version, release)).ok).toBe(true);
+    } finally {
+      await registry.close();
+    }
     server = await serve({ DIST_DIR: dist2, MODELS_DIR: models2 });
     await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
     const prompt = page.getByTestId('update-prompt');

@@ -69,6 +69,30 @@ const cases: { name: string; at: string; code: string; refusedBy: string | null 
     refusedBy: LAYER_RULE,
   },
   {
+    name: 'the release tools importing the server registry and the Node model loader',
+    at: 'src/release/probe.ts',
+    code: "import { readFile } from 'node:fs/promises';\nimport { openModelRegistry } from '../server/registry/open-registry';\nimport { openNodeModel } from '../node/inference/node-model';\nexport const probe = [readFile, openModelRegistry, openNodeModel];\n",
+    refusedBy: null,
+  },
+  {
+    name: 'the server importing the release tools',
+    at: 'src/server/probe.ts',
+    code: "import { runModelCommand } from '../release/model-command';\nexport const probe = runModelCommand;\n",
+    refusedBy: LAYER_RULE,
+  },
+  {
+    name: 'the CLI importing the release tools',
+    at: 'src/cli/probe.ts',
+    code: "import { runModelCommand } from '../release/model-command';\nexport const probe = runModelCommand;\n",
+    refusedBy: LAYER_RULE,
+  },
+  {
+    name: 'TF.js in the release tools (they run the model through src/model)',
+    at: 'src/release/probe.ts',
+    code: "import * as tf from '@tensorflow/tfjs-core';\nexport const probe = tf;\n",
+    refusedBy: PACKAGE_RULE,
+  },
+  {
     name: 'TF.js in the server',
     at: 'src/server/probe.ts',
     code: "import * as tf from '@tensorflow/tfjs-core';\nexport const probe = tf;\n",

@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
 import { PROJECT_ROOT } from '../src/node/shared-paths';
+import { loadConfig } from '../src/server/config';
+import { openModelRegistry, registryOptions } from '../src/server/registry/open-registry';
+import type { ModelRegistryService } from '../src/server/registry/registry';
 
 /**
  * The real server entry point, as `npm run serve` runs it, in a child process: for the
@@ -36,6 +40,30 @@ export interface StartServerOptions {
 }
 
 /**
+ * The environment `startServer` runs the server with. The model files go beside the
+ * SQLite file (`model-store`), or into the PostgreSQL database, unless `env` names a
+ * MODEL_STORE or MODEL_STORE_DIR: never into the project's own ./data/models.
+ */
+export function serverEnv(env: Record<string, string>): Record<string, string> {
+  const files: Record<string, string> =
+    env.MODEL_STORE !== undefined || env.MODEL_STORE_DIR !== undefined
+      ? {}
+      : env.DATABASE_URL
+        ? { MODEL_STORE: 'database' }
+        : env.SQLITE_PATH
+          ? { MODEL_STORE_DIR: join(dirname(env.SQLITE_PATH), 'model-store') }
+          : {};
+  return {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DIST_DIR: '/nonexistent',
+    DATABASE_URL: '',
+    ...files,
+    ...env,
+  };
+}
+
+/**
  * Starts the server on loopback, on a free port, without the built app and on SQLite unless
  * `env` says otherwise. Callers give SQLITE_PATH (or DATABASE_URL): the default path is the
  * project's own database.
@@ -46,20 +74,25 @@ export function startServer(
 ): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/server.ts'], {
     cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DIST_DIR: '/nonexistent',
-      DATABASE_URL: '',
-      ...env,
-    },
+    env: { ...process.env, ...serverEnv(env) },
     stdio: ['ignore', options.stdout ?? 'pipe', options.stderr ?? 'pipe'],
   });
   // Read from the start, so no line is missed, and for the whole life of the process: a
   // pipe nobody drains fills up and blocks the server's next log write.
   if (child.stdout) watchLog(child);
   return child;
+}
+
+/**
+ * The model registry a server started with `startServer(env)` uses, opened from this
+ * process as `npm run model` would open it: for tests that change channels under a server.
+ */
+export async function openServerRegistry(
+  env: Record<string, string>,
+): Promise<ModelRegistryService> {
+  const parsed = loadConfig(serverEnv(env));
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return openModelRegistry(registryOptions(parsed.config));
 }
 
 /** The origin from the server's "Serving http://…/" line, once it listens. */

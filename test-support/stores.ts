@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { FeedbackConfig } from '../src/server/config';
+import type { FeedbackConfig, ModelStoreConfig } from '../src/server/config';
 import type { FeedbackStore } from '../src/server/feedback-store';
 import { openFeedbackStore } from '../src/server/open-store';
+import { openModelRegistry, type RegistryOptions } from '../src/server/registry/open-registry';
+import type { ModelRegistryService } from '../src/server/registry/registry';
 import { makeTempDir } from './helpers';
 
 /**
@@ -53,6 +55,52 @@ export async function makeTestDatabase(kind: StoreKind): Promise<TestDatabase> {
       } finally {
         await client.end();
       }
+    },
+  };
+}
+
+/** Where a test registry keeps its files: a folder on either database, or PostgreSQL itself. */
+export type RegistrySetup = { database: StoreKind; files: ModelStoreConfig['kind'] };
+
+/** `describe.each(REGISTRY_SETUPS)`: every database with a folder, and PostgreSQL with its blob table. */
+export const REGISTRY_SETUPS: RegistrySetup[] = STORE_KINDS.flatMap((database): RegistrySetup[] =>
+  database === 'postgres'
+    ? [
+        { database, files: 'folder' },
+        { database, files: 'database' },
+      ]
+    : [{ database, files: 'folder' }],
+);
+
+export interface TestRegistry {
+  database: TestDatabase;
+  options: RegistryOptions;
+  /** The folder store's directory, or null when the files are in the database. */
+  storeDir: string | null;
+  /** Another connection to the same registry (as another server or the CLI would open). */
+  open(now?: () => number): Promise<ModelRegistryService>;
+  remove(): Promise<void>;
+}
+
+/** A fresh, empty registry: a fresh database (makeTestDatabase) and, for a folder store, a temp folder. */
+export async function makeTestRegistry({
+  database: kind,
+  files,
+}: RegistrySetup): Promise<TestRegistry> {
+  const database = await makeTestDatabase(kind);
+  const temp = files === 'folder' ? await makeTempDir('model-store') : null;
+  const options: RegistryOptions = {
+    database: database.config,
+    files: temp === null ? { kind: 'database' } : { kind: 'folder', dir: temp.path },
+  };
+  return {
+    database,
+    options,
+    storeDir: temp?.path ?? null,
+    open: (now) => openModelRegistry({ ...options, ...(now === undefined ? {} : { now }) }),
+    remove: async () => {
+      await database.remove();
+      await temp?.remove();
     },
   };
 }

@@ -1,7 +1,8 @@
 import { isBackendName } from '../../src/core/backend-choice';
+import { stableView } from '../../src/core/model-channels';
 import { formatModelRef } from '../../src/core/model-ref';
 import { createInferenceBridge } from '../../src/worker/api/bridge';
-import { fetchModelManifest } from '../../src/app/inference/manifest';
+import { fetchChannelManifest } from '../../src/app/inference/manifest';
 import { runBaseline } from './baseline';
 import { runEngineOnMainThread } from './engine-main-thread';
 import { BENCH_GLOBAL, type BenchPageApi } from './protocol';
@@ -13,9 +14,11 @@ import { runWorker } from './worker-run';
  * baseline, through plain TF.js on this page's main thread.
  */
 async function start(): Promise<void> {
-  const manifest = await fetchModelManifest();
-  if (!manifest.ok) throw new Error(`manifest: ${manifest.error.detail ?? manifest.error.code}`);
-  const entry = manifest.value.models.find((m) => m.id === manifest.value.defaultModel)!;
+  const published = await fetchChannelManifest();
+  if (!published.ok) throw new Error(`manifest: ${published.error.detail ?? published.error.code}`);
+  // The benchmark measures what every device has: the stable version, never a candidate.
+  const manifest = stableView(published.value);
+  const entry = manifest.models.find((m) => m.id === manifest.defaultModel)!;
 
   const api: BenchPageApi = {
     async facts() {

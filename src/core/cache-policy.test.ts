@@ -11,10 +11,31 @@ import {
   parseModelFilePath,
   staleModelCaches,
 } from './cache-policy';
-import { fakeManifest, fakeModelEntry } from './model-manifest.fixtures';
+import { stableOnly, type ChannelManifest } from './model-channels';
+import type { ModelEntry } from './model-manifest';
+import { fakeModelEntry } from './model-manifest.fixtures';
 
 const entry = fakeModelEntry;
-const manifest = fakeManifest;
+
+/** A published manifest with every model on stable. */
+function manifest(...models: ModelEntry[]): ChannelManifest {
+  return stableOnly(models, models[0]!.id, '');
+}
+
+/** `published` with `candidate` rolled out to a share of devices beside its model's stable version. */
+function withCandidate(published: ChannelManifest, candidate: ModelEntry): ChannelManifest {
+  const channels = published.models[candidate.id]!;
+  return {
+    ...published,
+    models: {
+      ...published.models,
+      [candidate.id]: {
+        ...channels,
+        candidate: { ...candidate, percent: 5, salt: 'f'.repeat(16), shadowRate: 0 },
+      },
+    },
+  };
+}
 
 const ALL_FILES = ['model.json', 'group1-shard1of1.bin', 'labels.txt'];
 
@@ -67,6 +88,20 @@ describe('model file routes', () => {
     expect(findModelFile(m, { id: 'a', version: '1', path: 'entry.json' })).toBeNull();
   });
 
+  it('find the files of a candidate too: a device on it downloads them', () => {
+    const m = withCandidate(manifest(entry('a', '1')), entry('a', '2'));
+    for (const version of ['1', '2']) {
+      expect(findModelFile(m, { id: 'a', version, path: 'labels.txt' }), version).toMatchObject({
+        entry: { id: 'a', version },
+        sha256: 'c'.repeat(64),
+      });
+    }
+    // The rollout fields are not part of the version's entry, which is stored with its files.
+    expect(
+      findModelFile(m, { id: 'a', version: '2', path: 'model.json' })?.entry,
+    ).not.toHaveProperty('percent');
+  });
+
   it('keep the stored entry beside the files of its version', () => {
     expect(entryPath('a', '1')).toBe('/models/a/1/entry.json');
   });
@@ -107,6 +142,42 @@ describe('which caches go', () => {
     expect(stale).toEqual([modelCacheName('gone', '7')]);
     expect(stale).not.toContain('workbox-precache-v2-http://localhost/');
     expect(stale).not.toContain(modelCacheName('b', '1'));
+  });
+});
+
+describe('which caches go during a rollout', () => {
+  const names = [modelCacheName('a', '1'), modelCacheName('a', '2'), modelCacheName('a', '0')];
+  const rollout = withCandidate(manifest(entry('a', '1')), entry('a', '2'));
+  const all = new Set(names);
+
+  it('never deletes a listed version, stable or candidate, however complete the other is', () => {
+    expect(staleModelCaches(names, rollout, all)).toEqual([modelCacheName('a', '0')]);
+  });
+
+  it('an unlisted version goes once any listed version of its model is complete', () => {
+    for (const complete of [modelCacheName('a', '1'), modelCacheName('a', '2')]) {
+      expect(staleModelCaches(names, rollout, new Set([complete])), complete).toEqual([
+        modelCacheName('a', '0'),
+      ]);
+    }
+    expect(staleModelCaches(names, rollout, new Set([modelCacheName('a', '0')]))).toEqual([]);
+  });
+
+  it('a rolled back candidate goes once the stable version is complete, not before', () => {
+    const rolledBack = manifest(entry('a', '1'));
+    const cached = [modelCacheName('a', '1'), modelCacheName('a', '2')];
+    expect(staleModelCaches(cached, rolledBack, new Set([modelCacheName('a', '2')]))).toEqual([]);
+    expect(staleModelCaches(cached, rolledBack, new Set(cached))).toEqual([
+      modelCacheName('a', '2'),
+    ]);
+  });
+
+  it('a promoted candidate makes the old stable version go once it is complete', () => {
+    const promoted = manifest(entry('a', '2'));
+    expect(staleModelCaches(names, promoted, new Set([modelCacheName('a', '2')]))).toEqual([
+      modelCacheName('a', '1'),
+      modelCacheName('a', '0'),
+    ]);
   });
 });
 

@@ -1,4 +1,5 @@
-import type { ModelEntry, ModelManifest } from './model-manifest';
+import { listedEntries, type ChannelManifest } from './model-channels';
+import type { ModelEntry } from './model-manifest';
 import type { ModelRef } from './model-ref';
 
 /**
@@ -50,11 +51,17 @@ export function parseModelFilePath(pathname: string): ModelFileRoute | null {
   return { id, version, path };
 }
 
+/**
+ * The file among every version the manifest lists, stable and candidate: which of them this
+ * device runs is the page's choice, and the worker checks whichever it is asked for.
+ */
 export function findModelFile(
-  manifest: ModelManifest,
+  manifest: ChannelManifest,
   route: ModelFileRoute,
 ): { entry: ModelEntry; bytes: number; sha256: string } | null {
-  const entry = manifest.models.find((m) => m.id === route.id && m.version === route.version);
+  const entry = listedEntries(manifest).find(
+    (m) => m.id === route.id && m.version === route.version,
+  );
   const file = entry?.files.find((f) => f.path === route.path);
   return entry && file ? { entry, bytes: file.bytes, sha256: file.sha256 } : null;
 }
@@ -66,25 +73,29 @@ export function isComplete(entry: ModelEntry, cachedPaths: readonly string[]): b
 }
 
 /**
- * Caches to delete: for a model with a complete cached version listed in the manifest,
- * every other version of it (the old one goes only once the new one is ready); and the
- * versions of models the manifest no longer lists. Unknown caches are never touched.
+ * Caches to delete: a version the manifest no longer lists, once a listed version of the same
+ * model is complete (until then it is what works offline); and the versions of models the
+ * manifest no longer lists at all. A listed version, stable or candidate, always stays: a
+ * device may be moved onto either at its next manifest check. Unknown caches are never
+ * touched.
  */
 export function staleModelCaches(
   cacheNames: readonly string[],
-  manifest: ModelManifest,
+  manifest: ChannelManifest,
   completeCaches: ReadonlySet<string>,
 ): string[] {
-  const parsed = cacheNames
+  const listed = new Map<string, string[]>();
+  for (const { id, version } of listedEntries(manifest)) {
+    listed.set(id, [...(listed.get(id) ?? []), version]);
+  }
+  return cacheNames
     .map((name) => ({ name, ref: parseModelCacheName(name) }))
-    .filter((c): c is { name: string; ref: ModelRef } => c.ref !== null);
-  const listed = new Map(manifest.models.map((m) => [m.id, m.version]));
-  return parsed
+    .filter((c): c is { name: string; ref: ModelRef } => c.ref !== null)
     .filter(({ ref }) => {
-      const current = listed.get(ref.id);
-      if (current === undefined) return true;
-      if (ref.version === current) return false;
-      return completeCaches.has(modelCacheName(ref.id, current));
+      const versions = listed.get(ref.id);
+      if (versions === undefined) return true;
+      if (versions.includes(ref.version)) return false;
+      return versions.some((version) => completeCaches.has(modelCacheName(ref.id, version)));
     })
     .map(({ name }) => name);
 }

@@ -18,6 +18,7 @@ import { errorReply, type ErrorReply } from './http-errors';
 import { createMetrics } from './metrics';
 import { SECURITY_HEADERS } from './model-http';
 import { createModelMemory } from './model-memory';
+import { folderSource, type ModelSource } from './model-source';
 import { SWAGGER_OPTIONS } from './openapi';
 import { rateLimitPluginOptions } from './rate-limit';
 import { exportRoutes } from './routes/export';
@@ -32,8 +33,12 @@ import { openSqliteStore } from './sqlite-store';
 import { transportOptions } from './transport';
 
 export interface AppDeps {
-  /** Built once at start-up: hashing the models per request would be far too slow. */
-  registry: ModelRegistry;
+  /**
+   * What /models serves and feedback is checked against: the registry as the server keeps
+   * it live (registry/live-models.ts), or a models folder read once (tests and tools).
+   * Built before the app: hashing the models per request would be far too slow.
+   */
+  registry: ModelSource | ModelRegistry;
   /**
    * Opened (and closed) by the caller: the app only uses it. Without one (tools that only
    * serve the app and the models), feedback goes to an in-memory database that the app
@@ -107,15 +112,32 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   }
   app.register(fastifyRateLimit, rateLimitPluginOptions());
 
-  // Every start remembers the versions it serves, so that feedback queued for them is
-  // still taken after the next model update.
-  const models = createModelMemory(deps.registry, store);
+  // Every start, and every change of channels, remembers the versions served, so that
+  // feedback queued for them is still taken after they are replaced (or removed).
+  const source = 'resolveFile' in deps.registry ? folderSource(deps.registry) : deps.registry;
+  const models = createModelMemory(source, store);
   app.addHook('onReady', () => models.rememberServed());
+  const unsubscribe = source.subscribe({
+    changed(manifest) {
+      const listed = Object.entries(manifest.models).map(
+        ([id, { stable, candidate }]) =>
+          `${id}@${stable.version}${candidate ? ` (candidate ${candidate.version} at ${candidate.percent} %)` : ''}`,
+      );
+      app.log.info({ models: listed }, 'the model channels changed');
+      models.rememberServed().catch((error: unknown) => {
+        app.log.error({ err: error }, 'cannot remember the served model versions');
+      });
+    },
+    failed(error) {
+      app.log.warn({ err: error }, 'cannot read the model registry; serving the last manifest');
+    },
+  });
+  app.addHook('onClose', async () => unsubscribe());
 
   app.register(healthRoutes, { store });
   app.register(metricsRoutes, { metrics, token: config.metricsToken ?? null });
   app.register(openApiRoutes);
-  app.register(modelRoutes, { registry: deps.registry });
+  app.register(modelRoutes, { source });
   app.register(feedbackRoutes, {
     service: createFeedbackService({
       store,

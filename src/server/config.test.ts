@@ -29,6 +29,11 @@ describe('loadConfig', () => {
           bodyLimitBytes: 5 * 1024 * 1024,
           rateLimit: { burst: 30, perMinute: 60 },
         },
+        registry: {
+          files: { kind: 'folder', dir: join(PROJECT_ROOT, 'data', 'models') },
+          refreshMs: 2000,
+          cacheBytes: 64 * 1024 * 1024,
+        },
       },
     });
   });
@@ -54,8 +59,34 @@ describe('loadConfig', () => {
         timeouts: DEFAULT_TIMEOUTS,
         trustedProxies: [],
         feedback: expect.objectContaining({ corsOrigins: [] }),
+        registry: expect.objectContaining({ refreshMs: 2000 }),
       },
     });
+  });
+
+  it('reads the registry settings; the files go in the database only on PostgreSQL', () => {
+    const folder = loadConfig({
+      MODEL_STORE_DIR: 'var/model-files',
+      MODEL_REFRESH_MS: '500',
+      MODEL_CACHE_BYTES: '1000000',
+    });
+    expect(folder.ok && folder.config.registry).toEqual({
+      files: { kind: 'folder', dir: join(PROJECT_ROOT, 'var', 'model-files') },
+      refreshMs: 500,
+      cacheBytes: 1_000_000,
+    });
+    const database = loadConfig({
+      DATABASE_URL: 'postgresql://db.internal/fieldid',
+      MODEL_STORE: 'database',
+    });
+    expect(database.ok && database.config.registry.files).toEqual({ kind: 'database' });
+
+    const refused = loadConfig({ MODEL_STORE: 'database' });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) {
+      expect(refused.reason).toContain('MODEL_STORE');
+      expect(refused.reason).toContain('DATABASE_URL');
+    }
   });
 
   it('reads the feedback settings', () => {
@@ -184,6 +215,9 @@ describe('loadConfig', () => {
     ['REQUEST_TIMEOUT_MS', '0'],
     ['IDLE_TIMEOUT_MS', 'soon'],
     ['HEADERS_TIMEOUT_MS', '200000'],
+    ['MODEL_STORE', 'cloud'],
+    ['MODEL_REFRESH_MS', '10'],
+    ['MODEL_CACHE_BYTES', '-1'],
   ])('rejects %s=%s and names the variable', (name, value) => {
     const result = loadConfig({ [name]: value });
     expect(result.ok).toBe(false);

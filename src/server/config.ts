@@ -58,6 +58,20 @@ const envSchema = z.object({
   /** A schema in DATABASE_URL's database for the tables (the bench and tests use their own). */
   PG_SCHEMA: z.string().regex(PG_SCHEMA_NAME).optional(),
   SQLITE_PATH: z.string().default('data/feedback.sqlite'),
+  /**
+   * Where the registry keeps model files: `folder` (MODEL_STORE_DIR) or `database` (the
+   * PostgreSQL database itself, so that servers share nothing else; not with SQLite).
+   */
+  MODEL_STORE: z.enum(['folder', 'database']).default('folder'),
+  MODEL_STORE_DIR: z.string().default('data/models'),
+  /** How often a server asks the registry whether its channels changed. */
+  MODEL_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+  /** The model files a server keeps in memory (checked once, then sent from there). */
+  MODEL_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(64 * 1024 * 1024),
   /** Origins allowed to call the API from other sites, comma-separated; none by default. */
   CORS_ORIGINS: z.string().default(''),
   /** Bearer token for GET /api/v1/feedback/export; the export does not exist without it. */
@@ -99,6 +113,16 @@ export interface ServerConfig {
   /** The reverse proxies allowed to name the client in X-Forwarded-For; none by default. */
   trustedProxies: string[];
   feedback: FeedbackConfig;
+  /** The model registry; its state lives in the feedback database (`feedback.store`). */
+  registry: RegistryConfig;
+}
+
+export type ModelStoreConfig = { kind: 'folder'; dir: string } | { kind: 'database' };
+
+export interface RegistryConfig {
+  files: ModelStoreConfig;
+  refreshMs: number;
+  cacheBytes: number;
 }
 
 export interface TimeoutConfig {
@@ -154,6 +178,13 @@ export function loadConfig(
         `(set RATE_LIMIT_PER_MINUTE to at least ${leastPerMinute}, or lower RATE_LIMIT_BURST)`,
     };
   }
+  if (vars.MODEL_STORE === 'database' && !vars.DATABASE_URL) {
+    return {
+      ok: false,
+      reason:
+        'MODEL_STORE: "database" keeps the model files in PostgreSQL and needs DATABASE_URL; on SQLite the files go in MODEL_STORE_DIR (MODEL_STORE=folder)',
+    };
+  }
   if (vars.HEADERS_TIMEOUT_MS > vars.REQUEST_TIMEOUT_MS) {
     return { ok: false, reason: 'HEADERS_TIMEOUT_MS: must not be longer than REQUEST_TIMEOUT_MS' };
   }
@@ -187,6 +218,14 @@ export function loadConfig(
         exportToken: vars.FEEDBACK_EXPORT_TOKEN ?? null,
         bodyLimitBytes: vars.FEEDBACK_BODY_LIMIT_BYTES,
         rateLimit,
+      },
+      registry: {
+        files:
+          vars.MODEL_STORE === 'database'
+            ? { kind: 'database' }
+            : { kind: 'folder', dir: resolve(PROJECT_ROOT, vars.MODEL_STORE_DIR) },
+        refreshMs: vars.MODEL_REFRESH_MS,
+        cacheBytes: vars.MODEL_CACHE_BYTES,
       },
     },
   };

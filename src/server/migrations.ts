@@ -70,6 +70,109 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'model registry',
+    // Versions are immutable (their files a JSON array in registration order, the card as
+    // the text it was hashed from); the channels point at them, so a version in use cannot
+    // be deleted; the log is append-only, and its max(seq) is the revision servers poll.
+    sqlite: `
+      CREATE TABLE model_versions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        model_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        card TEXT NOT NULL,
+        card_sha256 TEXT NOT NULL,
+        files TEXT NOT NULL,
+        total_bytes INTEGER NOT NULL,
+        registered_at TEXT NOT NULL,
+        note TEXT,
+        UNIQUE (model_id, version)
+      ) STRICT;
+      CREATE TABLE model_channels (
+        model_id TEXT PRIMARY KEY,
+        stable_version TEXT NOT NULL,
+        candidate_version TEXT,
+        candidate_percent REAL,
+        candidate_salt TEXT,
+        candidate_shadow_rate REAL,
+        candidate_since TEXT,
+        FOREIGN KEY (model_id, stable_version) REFERENCES model_versions (model_id, version),
+        FOREIGN KEY (model_id, candidate_version) REFERENCES model_versions (model_id, version),
+        CHECK ((candidate_version IS NULL) = (candidate_percent IS NULL)
+          AND (candidate_version IS NULL) = (candidate_salt IS NULL)
+          AND (candidate_version IS NULL) = (candidate_shadow_rate IS NULL)
+          AND (candidate_version IS NULL) = (candidate_since IS NULL))
+      ) STRICT;
+      CREATE TABLE model_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        model_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        version TEXT,
+        note TEXT,
+        details TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX model_log_model ON model_log (model_id, seq);
+      CREATE TRIGGER model_log_no_update BEFORE UPDATE ON model_log
+        BEGIN SELECT RAISE(ABORT, 'model_log is append-only'); END;
+      CREATE TRIGGER model_log_no_delete BEFORE DELETE ON model_log
+        BEGIN SELECT RAISE(ABORT, 'model_log is append-only'); END;
+    `,
+    // JSON (not JSONB) for the card and the files: kept as the exact text that was hashed.
+    // model_blobs holds the files themselves when MODEL_STORE=database.
+    postgres: `
+      CREATE TABLE model_versions (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        card JSON NOT NULL,
+        card_sha256 TEXT NOT NULL,
+        files JSON NOT NULL,
+        total_bytes BIGINT NOT NULL,
+        registered_at TIMESTAMPTZ NOT NULL,
+        note TEXT,
+        UNIQUE (model_id, version)
+      );
+      CREATE TABLE model_channels (
+        model_id TEXT PRIMARY KEY,
+        stable_version TEXT NOT NULL,
+        candidate_version TEXT,
+        candidate_percent DOUBLE PRECISION,
+        candidate_salt TEXT,
+        candidate_shadow_rate DOUBLE PRECISION,
+        candidate_since TIMESTAMPTZ,
+        FOREIGN KEY (model_id, stable_version) REFERENCES model_versions (model_id, version),
+        FOREIGN KEY (model_id, candidate_version) REFERENCES model_versions (model_id, version),
+        CHECK ((candidate_version IS NULL) = (candidate_percent IS NULL)
+          AND (candidate_version IS NULL) = (candidate_salt IS NULL)
+          AND (candidate_version IS NULL) = (candidate_shadow_rate IS NULL)
+          AND (candidate_version IS NULL) = (candidate_since IS NULL))
+      );
+      CREATE TABLE model_log (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        at TIMESTAMPTZ NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        version TEXT,
+        note TEXT,
+        details JSONB NOT NULL
+      );
+      CREATE INDEX model_log_model ON model_log (model_id, seq);
+      CREATE FUNCTION model_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'model_log is append-only'; END
+      $$;
+      CREATE TRIGGER model_log_append_only BEFORE UPDATE OR DELETE ON model_log
+        FOR EACH ROW EXECUTE FUNCTION model_log_append_only();
+      CREATE TABLE model_blobs (
+        sha256 TEXT PRIMARY KEY,
+        bytes BIGINT NOT NULL,
+        data BYTEA NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -1,11 +1,10 @@
-import type { ReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { extname } from 'node:path';
 import { ERROR_MESSAGES } from '../core/errors';
 import type { ErrorBody } from '../core/feedback';
-import { stableOnly } from '../core/model-channels';
-import { sha256Hex, type ModelRegistry, type ServedFile } from '../node/model-registry';
+import type { ChannelManifest } from '../core/model-channels';
+import { sha256Hex } from '../node/model-folder';
+import type { ModelSource, ServedModelFile } from './model-source';
 
 /**
  * The HTTP side of /models, shared by the Fastify app and the Vite dev/preview servers so
@@ -39,7 +38,7 @@ const CONTENT_TYPES: Record<string, string> = {
 type Headers = Record<string, string>;
 
 export type ModelResponse =
-  | { kind: 'file'; status: 200; headers: Headers; file: ServedFile }
+  | { kind: 'file'; status: 200; headers: Headers; file: ServedModelFile }
   | { kind: 'text'; status: 200 | 404; headers: Headers; body: string }
   | { kind: 'empty'; status: 304; headers: Headers };
 
@@ -49,12 +48,19 @@ export function isUnderModels(pathname: string): boolean {
 
 /** Returns the answer to a request under /models (404s included), or null for any other path. */
 export function createModelResponder(
-  registry: ModelRegistry,
+  source: ModelSource,
 ): (req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>) => ModelResponse | null {
-  const { models, defaultModel, generatedAt } = registry.manifest;
-  const manifestBody = JSON.stringify(stableOnly(models, defaultModel, generatedAt));
-  const manifestEtag = `"${sha256Hex(manifestBody)}"`;
   const notFound = JSON.stringify(NOT_FOUND_BODY);
+  // Serialised and hashed once per manifest the source hands out, not once per request.
+  let served: { manifest: ChannelManifest; body: string; etag: string } | null = null;
+  const currentManifest = () => {
+    const manifest = source.manifest();
+    if (served?.manifest !== manifest) {
+      const body = JSON.stringify(manifest);
+      served = { manifest, body, etag: `"${sha256Hex(body)}"` };
+    }
+    return served;
+  };
 
   return (req) => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
@@ -65,11 +71,12 @@ export function createModelResponder(
 
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (pathname === MANIFEST_PATH) {
-        const headers = { 'cache-control': 'no-cache', etag: manifestEtag };
-        if (fresh(manifestEtag)) return { kind: 'empty', status: 304, headers };
-        return jsonResponse(200, headers, manifestBody);
+        const { body, etag } = currentManifest();
+        const headers = { 'cache-control': 'no-cache', etag };
+        if (fresh(etag)) return { kind: 'empty', status: 304, headers };
+        return jsonResponse(200, headers, body);
       }
-      const file = lookup(registry, pathname);
+      const file = lookup(source, pathname);
       if (file) {
         const headers = { 'cache-control': IMMUTABLE, etag: `"${file.sha256}"` };
         if (fresh(headers.etag)) return { kind: 'empty', status: 304, headers };
@@ -103,27 +110,13 @@ function jsonResponse(status: 200 | 404, headers: Headers, body: string): ModelR
 }
 
 /** `/models/<id>/<version>/<file>`; each segment decoded once, then matched exactly. */
-function lookup(registry: ModelRegistry, pathname: string): ServedFile | null {
+function lookup(source: ModelSource, pathname: string): ServedModelFile | null {
   const segments = pathname.split('/');
   if (segments.length !== 5) return null;
   try {
     const [, , id, version, path] = segments.map(decodeURIComponent);
-    return registry.findFile(id ?? '', version ?? '', path ?? '');
+    return source.findFile(id ?? '', version ?? '', path ?? '');
   } catch {
     return null; // malformed %-encoding
   }
-}
-
-/**
- * Opens a served file and checks it still has the size the manifest announced: a model
- * replaced on disk while the server runs must not be sent under the old version's URL.
- */
-export async function openModelFile(file: ServedFile): Promise<ReadStream> {
-  const handle = await open(file.absolutePath, 'r');
-  const { size } = await handle.stat();
-  if (size !== file.bytes) {
-    await handle.close();
-    throw new Error(`${file.absolutePath} changed on disk since start-up; restart the server`);
-  }
-  return handle.createReadStream();
 }

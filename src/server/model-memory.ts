@@ -1,70 +1,73 @@
 import type { LabelIndex } from '../core/feedback';
-import type { ModelManifest } from '../core/model-manifest';
+import { listedEntries } from '../core/model-channels';
 import type { FeedbackStore, ServedModel } from './feedback-store';
+import type { ModelSource } from './model-source';
 
 /**
- * The labels feedback is checked against: those of every model version this server, or
- * any earlier start of it (or another server on the same database), has served. A phone
- * may hold corrections queued offline for a version that a model update has since
- * replaced; they stay valid, and are checked against that version's own labels.
+ * The labels feedback is checked against: those of every version the model source knows
+ * (on the server: every version ever registered, stable, candidate or earlier), and of
+ * every version any earlier start of this server (or another server on the same database)
+ * has served. A phone may hold corrections queued offline for a version that has since
+ * been replaced; they stay valid, and are checked against that version's own labels.
  */
 export interface ModelMemory {
-  /** Writes the versions served now to the database; run once at start-up. */
+  /** Writes the versions listed now (stable and candidate) to the database. */
   rememberServed(): Promise<void>;
-  /** An index answering for these models: served now, remembered, or unknown (null). */
+  /** An index answering for these models: known to the source, remembered, or unknown (null). */
   indexFor(models: readonly { id: string; version: string }[]): Promise<LabelIndex>;
 }
 
-/** What the memory needs of the registry: the models served now and their labels. */
-export type ServedModels = LabelIndex & { manifest: Pick<ModelManifest, 'models'> };
+/** What the memory needs of the source: the listed versions and any version's labels. */
+export type MemorySource = Pick<ModelSource, 'manifest' | 'labels'>;
 
-export function servedModels(registry: ServedModels): ServedModel[] {
-  return registry.manifest.models.map(({ id, version }) => ({
-    id,
-    version,
-    labels: [...(registry.labels(id, version) ?? [])],
-  }));
+/** Every version the manifest lists, with its label lines in order. */
+export async function servedModels(source: MemorySource): Promise<ServedModel[]> {
+  return Promise.all(
+    listedEntries(source.manifest()).map(async ({ id, version }) => ({
+      id,
+      version,
+      labels: [...((await source.labels(id, version)) ?? [])],
+    })),
+  );
 }
 
-export function createModelMemory(registry: ServedModels, store: FeedbackStore): ModelMemory {
-  // Remembered versions never change (a version is a hash of the model's files), so what
-  // was found stays cached. A miss is not cached: another server on the same database may
-  // remember the version a moment later, and a miss costs one primary-key lookup.
-  const remembered = new Map<string, Promise<ReadonlySet<string> | null>>();
+export function createModelMemory(source: MemorySource, store: FeedbackStore): ModelMemory {
+  // Versions never change (a version is a hash of the model's files), so what was found
+  // stays cached. A miss is not cached: the version may be registered, or another server
+  // may remember it, a moment later; a miss costs a primary-key lookup or two.
+  const found = new Map<string, Promise<ReadonlySet<string> | null>>();
   const keyOf = (id: string, version: string) => `${id}@${version}`;
 
   const lookUp = (id: string, version: string): Promise<ReadonlySet<string> | null> => {
     const key = keyOf(id, version);
-    let found = remembered.get(key);
-    if (found === undefined) {
-      found = store.servedModelLabels(id, version).then((labels) => {
-        if (labels === null) remembered.delete(key);
-        return labels === null ? null : new Set(labels);
+    let labels = found.get(key);
+    if (labels === undefined) {
+      labels = source.labels(id, version).then(async (known) => {
+        const labels = known ?? toSet(await store.servedModelLabels(id, version));
+        if (labels === null) found.delete(key);
+        return labels;
       });
       // A failed lookup (the database is down) is asked again next time.
-      found.catch(() => remembered.delete(key));
-      remembered.set(key, found);
+      labels.catch(() => found.delete(key));
+      found.set(key, labels);
     }
-    return found;
+    return labels;
   };
 
   return {
-    rememberServed: () => store.rememberModels(servedModels(registry)),
+    rememberServed: async () => store.rememberModels(await servedModels(source)),
     async indexFor(models) {
       const labels = new Map<string, ReadonlySet<string> | null>();
-      const pending: Promise<void>[] = [];
-      for (const { id, version } of models) {
-        const key = keyOf(id, version);
-        if (labels.has(key)) continue;
-        // Served now: no database round trip.
-        const current = registry.labels(id, version);
-        labels.set(key, current);
-        if (current === null) {
-          pending.push(lookUp(id, version).then((found) => void labels.set(key, found)));
-        }
-      }
-      await Promise.all(pending);
+      await Promise.all(
+        [...new Map(models.map((m) => [keyOf(m.id, m.version), m])).entries()].map(
+          async ([key, { id, version }]) => void labels.set(key, await lookUp(id, version)),
+        ),
+      );
       return { labels: (id, version) => labels.get(keyOf(id, version)) ?? null };
     },
   };
+}
+
+function toSet(lines: string[] | null): ReadonlySet<string> | null {
+  return lines === null ? null : new Set(lines);
 }

@@ -7,7 +7,7 @@ import {
   type FeedbackStore,
   type StoredFeedback,
 } from './feedback-store';
-import { pendingMigrations } from './migrations';
+import { migratePostgres } from './migrate';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -48,7 +48,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const lockKey = (purpose: string) => `fieldid:${schema ?? 'default'}:${purpose}`;
 
   try {
-    await migrate(pool, schema, lockKey('migrate'));
+    await migratePostgres(pool, schema);
   } catch (error) {
     await pool.end();
     throw error;
@@ -176,27 +176,4 @@ async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Pr
   } finally {
     client.release();
   }
-}
-
-/** Under an advisory lock, so servers starting together apply each migration once. */
-async function migrate(pool: pg.Pool, schema: string | null, lockKey: string): Promise<void> {
-  await transaction(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
-    if (schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version INTEGER PRIMARY KEY,
-      name TEXT NOT NULL,
-      applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-    )`);
-    const applied = await client.query<{ v: number }>(
-      'SELECT coalesce(max(version), 0)::int AS v FROM schema_migrations',
-    );
-    for (const migration of pendingMigrations(applied.rows[0]?.v ?? 0)) {
-      await client.query(migration.postgres);
-      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
-        migration.version,
-        migration.name,
-      ]);
-    }
-  });
 }

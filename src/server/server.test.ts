@@ -6,7 +6,12 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedbackReplySchema } from '../core/feedback';
 import { parseServedManifest } from '../core/model-channels';
-import { startServer, waitForLine, waitForUrl } from '../../test-support/server-process';
+import {
+  startServer,
+  stopServer,
+  waitForLine,
+  waitForUrl,
+} from '../../test-support/server-process';
 import { makeRecord, testModel } from '../../test-support/feedback';
 import { makeTempDir } from '../../test-support/helpers';
 
@@ -42,7 +47,11 @@ describe('server.ts', () => {
   });
 
   it('exits non-zero when the models cannot be loaded', async () => {
-    const child = start({ MODELS_DIR: '/nonexistent/models' });
+    // On a database of its own: with models already registered, the server would serve those.
+    const child = start({
+      MODELS_DIR: '/nonexistent/models',
+      SQLITE_PATH: join(temp.path, 'no-models', 'feedback.sqlite'),
+    });
     const stderr = collect(child.stderr);
     expect(await exitCode(child)).toBe(1);
     expect(stderr()).toContain('Cannot load the models (MODELS_DIR=/nonexistent/models)');
@@ -68,6 +77,28 @@ describe('server.ts', () => {
       expect(await exitCode(child)).toBe(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it("serves the registry's models when MODELS_DIR is gone, and says so", async () => {
+    const registered = start({});
+    const origin = await waitForUrl(registered);
+    const before = (await (await fetch(`${origin}/models/manifest.json`)).json()) as {
+      models: unknown;
+    };
+    await stopServer(registered);
+
+    const child = start({ MODELS_DIR: '/nonexistent/models' });
+    try {
+      const warning = await waitForLine(child, 'was not registered');
+      expect(warning).toContain('MODELS_DIR=/nonexistent/models');
+      const again = await waitForUrl(child);
+      const served = (await (await fetch(`${again}/models/manifest.json`)).json()) as {
+        models: unknown;
+      };
+      expect(served.models).toEqual(before.models);
+    } finally {
+      await stopServer(child);
     }
   });
 

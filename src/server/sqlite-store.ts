@@ -11,7 +11,7 @@ import {
   type ServedModel,
   type StoredFeedback,
 } from './feedback-store';
-import { pendingMigrations } from './migrations';
+import { migrateSqlite } from './migrate';
 
 interface Row {
   seq: number;
@@ -33,7 +33,7 @@ export function openSqliteStore(path: string): FeedbackStore {
     db.pragma('synchronous = FULL');
     // Several processes may share the file (e.g. a server and the export tool).
     db.pragma('busy_timeout = 5000');
-    migrate(db);
+    migrateSqlite(db);
   } catch (error) {
     db.close();
     throw error;
@@ -120,25 +120,4 @@ function toStored(row: Row): StoredFeedback {
     hasPhoto: row.has_photo === 1,
     photo: row.photo === null ? null : new Uint8Array(row.photo),
   };
-}
-
-/** All pending migrations in one IMMEDIATE transaction, so two servers starting together cannot both apply one. */
-function migrate(db: Database.Database): void {
-  db.transaction(() => {
-    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version INTEGER PRIMARY KEY,
-      name TEXT NOT NULL,
-      applied_at TEXT NOT NULL
-    )`);
-    const applied = Number(
-      db.prepare('SELECT coalesce(max(version), 0) FROM schema_migrations').pluck().get(),
-    );
-    const record = db.prepare(
-      'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
-    );
-    for (const migration of pendingMigrations(applied)) {
-      db.exec(migration.sqlite);
-      record.run(migration.version, migration.name, new Date().toISOString());
-    }
-  }).immediate();
 }

@@ -1,22 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Connect, Plugin } from 'vite';
-import {
-  createModelResponder,
-  openModelFile,
-  SECURITY_HEADERS,
-  type ModelResponse,
-} from './model-http';
+import { createModelResponder, SECURITY_HEADERS, type ModelResponse } from './model-http';
+import { folderSource } from './model-source';
 import { loadModelRegistry } from '../node/model-registry';
 
 /**
  * Makes `vite` (dev) and `vite preview` serve /models exactly like the production server,
- * from the same registry and responder, and send the cross-origin isolation headers on
- * every response. The registry is built when the server starts; restart to pick up a new model.
+ * through the same responder, and send the cross-origin isolation headers on every
+ * response. They serve MODELS_DIR itself, stable only, read when the server starts (restart
+ * to pick up a new model): channels and rollouts are the production server's, from the registry.
  */
 export function modelsPlugin(modelsDir: string): Plugin {
   const install = async (server: { middlewares: Connect.Server }): Promise<void> => {
-    const respond = createModelResponder(await loadModelRegistry(modelsDir));
+    const respond = createModelResponder(folderSource(await loadModelRegistry(modelsDir)));
     // Added directly (not in a returned post hook), so these run before Vite's own middleware.
     server.middlewares.use((_req, res, next) => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
@@ -37,8 +34,9 @@ async function send(
   response: ModelResponse,
 ): Promise<void> {
   const withBody = req.method !== 'HEAD';
-  const stream = response.kind === 'file' && withBody ? await openModelFile(response.file) : null;
+  const body = response.kind === 'file' && withBody ? await response.file.open() : null;
   res.writeHead(response.status, response.headers);
-  if (stream) await pipeline(stream, res);
+  if (body instanceof Uint8Array) res.end(body);
+  else if (body) await pipeline(body, res);
   else res.end(response.kind === 'text' && withBody ? response.body : undefined);
 }

@@ -14,16 +14,18 @@ import {
   type ModelFileRoute,
 } from '../core/cache-policy';
 import { matchesFile } from '../core/digest';
-import { parseChannelManifest, stableView } from '../core/model-channels';
-import type { ModelEntry, ModelManifest } from '../core/model-manifest';
+import { listedEntries, parseChannelManifest, type ChannelManifest } from '../core/model-channels';
+import type { ModelEntry } from '../core/model-manifest';
 
 /**
  * Model files: one cache per model version, filled on first use, every file checked
  * against the manifest's sha256 both before it is stored and before a stored copy is
- * served. A corrupt or partial copy is dropped and fetched again.
+ * served. A corrupt or partial copy is dropped and fetched again. The worker reads the
+ * manifest as published, with every channel: which version a device runs is the page's
+ * choice (it holds the installation's secret), so any listed version is checked and kept.
  */
 
-async function currentManifest(): Promise<ModelManifest | null> {
+async function currentManifest(): Promise<ChannelManifest | null> {
   let response = await caches.match(MODEL_MANIFEST_PATH, { cacheName: MODEL_MANIFEST_CACHE });
   if (!response) {
     // First visit: the page read the manifest before this worker was in control.
@@ -32,17 +34,17 @@ async function currentManifest(): Promise<ModelManifest | null> {
     await (await caches.open(MODEL_MANIFEST_CACHE)).put(MODEL_MANIFEST_PATH, response.clone());
   }
   const parsed = parseChannelManifest(await response.json().catch(() => null));
-  return parsed.ok ? stableView(parsed.manifest) : null;
+  return parsed.ok ? parsed.manifest : null;
 }
 
 /**
  * Read and parsed once per request, not once per callback: a stored file otherwise costs
  * three cache reads and zod parses. Workbox gives each request its own plugin `state`.
  */
-function manifestFor(state: PluginState | undefined): Promise<ModelManifest | null> {
+function manifestFor(state: PluginState | undefined): Promise<ChannelManifest | null> {
   if (state === undefined) return currentManifest();
   state.manifest ??= currentManifest();
-  return state.manifest as Promise<ModelManifest | null>;
+  return state.manifest as Promise<ChannelManifest | null>;
 }
 
 async function matchesManifest(
@@ -121,12 +123,12 @@ async function cachedPaths(cache: Cache): Promise<string[]> {
   return keys.map((request) => new URL(request.url).pathname.split('/').pop() ?? '');
 }
 
-export async function removeStaleVersions(known?: ModelManifest): Promise<void> {
+export async function removeStaleVersions(known?: ChannelManifest): Promise<void> {
   const manifest = known ?? (await currentManifest());
   if (manifest === null) return; // offline with nothing to compare: delete nothing
   const names = await caches.keys();
   const complete = new Set<string>();
-  for (const entry of manifest.models) {
+  for (const entry of listedEntries(manifest)) {
     const name = modelCacheName(entry.id, entry.version);
     if (!names.includes(name)) continue;
     if (isComplete(entry, await cachedPaths(await caches.open(name)))) complete.add(name);

@@ -2,13 +2,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackendName, BackendPreference } from '../../core/backend-choice';
 import type { StoredVersion } from '../../core/cache-policy';
 import { fail, ok, type Result } from '../../core/errors';
-import type { ModelEntry, ModelManifest } from '../../core/model-manifest';
-import { fakeManifest, fakeModelEntry } from '../../core/model-manifest.fixtures';
+import { stableOnly, type ChannelManifest } from '../../core/model-channels';
+import type { ModelEntry } from '../../core/model-manifest';
+import { fakeModelEntry } from '../../core/model-manifest.fixtures';
 import type { InferenceBridge } from '../../worker/api/bridge';
 import type { LoadedModel } from '../../worker/api/protocol';
+import { resolveForInstallation } from '../channels/device-manifest';
 import type { BackendMemory, RememberedChoice } from './backend-memory';
 import {
   createInferenceService,
+  MANIFEST_RECHECK_MS,
   TRIAL_IDLE_DELAY_MS,
   type InferenceDeps,
 } from './inference-service';
@@ -17,7 +20,19 @@ import { useModelStore } from './model-store';
 /** The service around a fake bridge: the worker itself is tested in src/worker. */
 
 const BIRDS = fakeModelEntry('birds', 'v3');
-const MANIFEST: ModelManifest = fakeManifest(BIRDS);
+const PUBLISHED: ChannelManifest = stableOnly([BIRDS], BIRDS.id, '');
+const SECRET = '5'.repeat(64);
+
+/** PUBLISHED with birds@v4 rolled out to `percent` of installations. */
+function withCandidate(percent: number): ChannelManifest {
+  const candidate = {
+    ...fakeModelEntry('birds', 'v4'),
+    percent,
+    salt: 'a'.repeat(16),
+    shadowRate: 0,
+  };
+  return { ...PUBLISHED, models: { birds: { stable: BIRDS, candidate } } };
+}
 
 function loaded(model: ModelEntry, backend: BackendName): LoadedModel {
   return { model: { id: model.id, version: model.version }, backend, loadMs: 1, warmUpMs: 1 };
@@ -44,7 +59,7 @@ function harness(options: {
   online?: boolean;
   stored?: StoredVersion[];
   complete?: (e: ModelEntry) => boolean;
-  manifest?: Result<ModelManifest>;
+  manifest?: Result<ChannelManifest>;
   remembered?: RememberedChoice | null;
   preference?: BackendPreference;
   /** Per backend, the time a trial worker measures. */
@@ -53,7 +68,11 @@ function harness(options: {
   const bridge = fakeBridge();
   const trials: ReturnType<typeof fakeBridge>[] = [];
   let preference: BackendPreference = options.preference ?? 'auto';
+  let tryCandidates = true;
+  let published = options.manifest ?? ok(PUBLISHED);
+  let nowMs = 0;
   const onlineListeners: (() => void)[] = [];
+  const visibleListeners: (() => void)[] = [];
   const memory: BackendMemory = {
     recall: vi.fn(() => options.remembered ?? null),
     remember: vi.fn(),
@@ -73,19 +92,32 @@ function harness(options: {
       trials.push(trial);
       return trial;
     },
-    fetchManifest: async () => options.manifest ?? ok(MANIFEST),
+    fetchManifest: vi.fn(async () => published),
+    resolveManifest: (manifest, takePart) => resolveForInstallation(manifest, SECRET, takePart),
     isPackComplete: async (e) => options.complete?.(e) ?? false,
     storedVersions: async () => options.stored ?? [],
     backendMemory: memory,
     isOnline: () => options.online ?? true,
-    settings: () => ({ modelId: null, backendPreference: preference }),
+    settings: () => ({ modelId: null, backendPreference: preference, tryCandidates }),
     saveBackendPreference: (p) => (preference = p),
+    saveTryCandidates: (on) => (tryCandidates = on),
     onOnline: (listener) => onlineListeners.push(listener),
+    onVisible: (listener) => visibleListeners.push(listener),
+    now: () => nowMs,
   };
   return {
     service: createInferenceService(deps),
     /** The browser's "online" event: the network is back. */
     comeOnline: () => onlineListeners.forEach((listener) => listener()),
+    /** The page became visible again, `afterMs` after the previous moment of the test. */
+    becomeVisible: (afterMs: number) => {
+      nowMs += afterMs;
+      visibleListeners.forEach((listener) => listener());
+    },
+    /** What the server answers to the next manifest requests. */
+    publish: (next: Result<ChannelManifest>) => (published = next),
+    fetchManifest: deps.fetchManifest as ReturnType<typeof vi.fn>,
+    tryCandidates: () => tryCandidates,
     bridge,
     trials,
     memory,
@@ -321,5 +353,118 @@ describe('inference service', () => {
     await service.applyBackendPreference('wasm');
     expect(noticeDuringSwitch).toBeNull();
     expect(preference()).toBe('wasm');
+  });
+});
+
+describe('model versions from the manifest channels', () => {
+  const loadedVersions = (bridge: ReturnType<typeof fakeBridge>) =>
+    bridge.load.mock.calls.map((call) => (call[0] as ModelEntry).version);
+
+  it('starts on the candidate at 100 % and on stable at 0 %, and says which', async () => {
+    for (const [percent, version, channel] of [
+      [100, 'v4', 'candidate'],
+      [0, 'v3', 'stable'],
+    ] as const) {
+      useModelStore.setState(useModelStore.getInitialState(), true);
+      const { service, bridge } = harness({ manifest: ok(withCandidate(percent)) });
+      await service.startModel();
+      expect(loadedVersions(bridge), String(percent)).toEqual([version]);
+      expect(useModelStore.getState().choices).toEqual([
+        { id: 'birds', channel, version, otherVersion: version === 'v4' ? 'v3' : 'v4' },
+      ]);
+      expect(useModelStore.getState().published).toEqual(withCandidate(percent));
+    }
+  });
+
+  it('a check that finds a rollout reaching this device reloads the model; an unchanged one does not', async () => {
+    const { service, bridge, publish } = harness({ remembered: REMEMBERED_WASM });
+    await service.startModel();
+    await service.checkManifest();
+    expect(loadedVersions(bridge)).toEqual(['v3']);
+    publish(ok(withCandidate(0)));
+    await service.checkManifest();
+    expect(loadedVersions(bridge)).toEqual(['v3']);
+    publish(ok(withCandidate(100)));
+    await service.checkManifest();
+    await vi.waitFor(() =>
+      expect(useModelStore.getState().status).toMatchObject({
+        kind: 'ready',
+        model: { id: 'birds', version: 'v4' },
+      }),
+    );
+    expect(loadedVersions(bridge)).toEqual(['v3', 'v4']);
+  });
+
+  it('a candidate rolled back goes back to stable at the next check', async () => {
+    const { service, bridge, publish } = harness({ manifest: ok(withCandidate(100)) });
+    await service.startModel();
+    publish(ok(PUBLISHED));
+    await service.checkManifest();
+    await vi.waitFor(() => expect(loadedVersions(bridge)).toEqual(['v4', 'v3']));
+    expect(useModelStore.getState().choices[0]).toMatchObject({ channel: 'stable', version: 'v3' });
+  });
+
+  it('keeps the versions in use when the manifest cannot be fetched', async () => {
+    const { service, bridge, publish } = harness({ manifest: ok(withCandidate(100)) });
+    await service.startModel();
+    publish(fail('MODEL_LOAD_FAILED', 'manifest: HTTP 503'));
+    await service.checkManifest();
+    expect(loadedVersions(bridge)).toEqual(['v4']);
+    expect(useModelStore.getState().choices[0]).toMatchObject({ channel: 'candidate' });
+  });
+
+  it('opting out puts the device on stable at once, and opting in again back on the candidate', async () => {
+    const { service, bridge, tryCandidates, fetchManifest } = harness({
+      manifest: ok(withCandidate(100)),
+    });
+    await service.startModel();
+    await service.applyCandidatePreference(false);
+    expect(tryCandidates()).toBe(false);
+    await vi.waitFor(() => expect(loadedVersions(bridge)).toEqual(['v4', 'v3']));
+    expect(useModelStore.getState().choices[0]).toMatchObject({ channel: 'stable' });
+    await service.applyCandidatePreference(true);
+    await vi.waitFor(() => expect(loadedVersions(bridge)).toEqual(['v4', 'v3', 'v4']));
+    // The setting is applied to the manifest already known: no request is needed for it.
+    expect(fetchManifest).toHaveBeenCalledTimes(1);
+  });
+
+  it('opting out while on stable reloads nothing', async () => {
+    const { service, bridge } = harness({ manifest: ok(withCandidate(0)) });
+    await service.startModel();
+    await service.applyCandidatePreference(false);
+    expect(loadedVersions(bridge)).toEqual(['v3']);
+  });
+
+  it('lets the call in the worker finish on its version before reloading', async () => {
+    const { service, bridge, publish } = harness({ remembered: REMEMBERED_WASM });
+    await service.startModel();
+    let finish!: () => void;
+    bridge.classify.mockImplementationOnce(
+      () => new Promise((resolve) => (finish = () => resolve(ok({ completed: true })))),
+    );
+    const source = { kind: 'blob' as const, blob: new Blob([]) };
+    const answer = service.identify(source, 'a.jpg');
+    publish(ok(withCandidate(100)));
+    await service.checkManifest();
+    expect(loadedVersions(bridge)).toEqual(['v3']);
+    finish();
+    await answer;
+    await vi.waitFor(() => expect(loadedVersions(bridge)).toEqual(['v3', 'v4']));
+  });
+
+  it('checks again when the network returns, and when the page is shown after a while', async () => {
+    const { service, fetchManifest, comeOnline, becomeVisible } = harness({
+      remembered: REMEMBERED_WASM,
+    });
+    await service.startModel();
+    expect(fetchManifest).toHaveBeenCalledTimes(1);
+    becomeVisible(MANIFEST_RECHECK_MS - 1);
+    expect(fetchManifest).toHaveBeenCalledTimes(1);
+    becomeVisible(1);
+    expect(fetchManifest).toHaveBeenCalledTimes(2);
+    becomeVisible(1);
+    expect(fetchManifest).toHaveBeenCalledTimes(2);
+    comeOnline();
+    expect(fetchManifest).toHaveBeenCalledTimes(3);
   });
 });

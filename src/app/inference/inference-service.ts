@@ -18,6 +18,7 @@ import {
 import { cascadeChoiceFor } from '../../core/cascade';
 import { fail, type Result } from '../../core/errors';
 import type { Label } from '../../core/labels';
+import type { ChannelManifest } from '../../core/model-channels';
 import { modelRefOf, type ModelEntry, type ModelManifest } from '../../core/model-manifest';
 import { sameModel, type ModelRef } from '../../core/model-ref';
 import type { InferenceBridge } from '../../worker/api/bridge';
@@ -28,6 +29,7 @@ import type {
   ImageSource,
   ItemResult,
 } from '../../worker/api/protocol';
+import { sameVersionsInUse, type DeviceManifest } from '../channels/device-manifest';
 import type { BackendMemory } from './backend-memory';
 import {
   backendSwitchFailed,
@@ -54,25 +56,51 @@ import {
 /** Quiet time after the last photo before idle-time backend trials start. */
 export const TRIAL_IDLE_DELAY_MS = 3000;
 
+/**
+ * A page that becomes visible checks the manifest again once this long has passed since the
+ * last check: an app left open for days picks up a rollout, and switching tabs back and
+ * forth does not fetch the manifest each time.
+ */
+export const MANIFEST_RECHECK_MS = 10 * 60 * 1000;
+
 export interface InferenceDeps {
   bridge: InferenceBridge;
   /** A throw-away worker per trial candidate. */
   createTrialBridge(): InferenceBridge;
-  fetchManifest(): Promise<Result<ModelManifest>>;
+  /** The manifest as published, with its channels (offline: the service worker's copy). */
+  fetchManifest(): Promise<Result<ChannelManifest>>;
+  /** The versions this installation uses of a published manifest; its secret is bound in. */
+  resolveManifest(published: ChannelManifest, tryCandidates: boolean): Promise<DeviceManifest>;
   isPackComplete(entry: ModelEntry): Promise<boolean>;
   storedVersions(): Promise<StoredVersion[]>;
   backendMemory: BackendMemory;
   isOnline(): boolean;
-  settings(): { modelId: string | null; backendPreference: BackendPreference };
+  settings(): {
+    modelId: string | null;
+    backendPreference: BackendPreference;
+    tryCandidates: boolean;
+  };
   saveBackendPreference(preference: BackendPreference): void;
+  saveTryCandidates(on: boolean): void;
   /** Calls `listener` whenever the network comes back (the browser's "online" event). */
   onOnline?(listener: () => void): void;
+  /** Calls `listener` whenever the page becomes visible again. */
+  onVisible?(listener: () => void): void;
+  /** Epoch ms; injectable so that tests need not wait. */
+  now?(): number;
 }
 
 export interface InferenceService {
   startModel(): Promise<void>;
   /** Switches the running model to the user's chosen backend, or back to automatic. */
   applyBackendPreference(preference: BackendPreference): Promise<void>;
+  /**
+   * Fetches the manifest again and resolves it; when the versions in use change (a rollout
+   * reached this device, a candidate was rolled back or promoted) the model is reloaded.
+   */
+  checkManifest(): Promise<void>;
+  /** Takes part in rollouts or not, at once: the model is reloaded if its version changes. */
+  applyCandidatePreference(tryCandidates: boolean): Promise<void>;
   identify(source: ImageSource, name: string): Promise<ItemResult>;
   /** Several photos of one animal: the combined answer and each photo's own. */
   identifyAnimal(
@@ -92,16 +120,26 @@ export interface InferenceService {
 
 export function createInferenceService(deps: InferenceDeps): InferenceService {
   const { bridge, backendMemory } = deps;
+  const now = deps.now ?? Date.now;
   bridge.onSpecialist(specialistChanged);
-  // A model that could not be loaded (most often: no network on a first visit) is tried
-  // again as soon as the network returns, without the user having to reload.
-  deps.onOnline?.(() => {
-    if (useModelStore.getState().status.kind === 'error') void startModel();
-  });
   let loadGeneration = 0;
+  /** Bumped by each check and each resolution, so that only the newest answer is applied. */
+  let checkGeneration = 0;
+  let resolveGeneration = 0;
+  let lastCheckAtMs = Number.NEGATIVE_INFINITY;
+  /** A version change found while the worker was busy: applied once its calls are done. */
+  let reloadWhenIdle = false;
   let nextItemId = 1;
   let trialTimer: ReturnType<typeof setTimeout> | undefined;
   let trialAbort: AbortController | null = null;
+
+  // Back online, the manifest is checked again: a model that could not be loaded (most often:
+  // no network on a first visit) is tried again without the user having to reload, and one
+  // that runs is reloaded only if the manifest moved this device to another version.
+  deps.onOnline?.(() => void checkManifest());
+  deps.onVisible?.(() => {
+    if (now() - lastCheckAtMs >= MANIFEST_RECHECK_MS) void checkManifest();
+  });
 
   /** Backends to start on, best guess first; the worker takes the first that works. */
   function startingBackends(preference: BackendPreference, model: ModelRef): BackendName[] {
@@ -125,23 +163,73 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
   async function manifestOrStored(): Promise<ModelManifest | null> {
     const known = useModelStore.getState().manifest;
     if (known !== null) return known;
+    lastCheckAtMs = now();
     const fetched = await deps.fetchManifest();
-    let manifest: ModelManifest;
-    if (fetched.ok) manifest = fetched.value;
-    else {
-      const stored = newestStoredVersions(await deps.storedVersions());
-      if (stored.length === 0) {
-        modelFailed(null, fetched.error);
-        return null;
-      }
-      manifest = { schemaVersion: 1, generatedAt: '', defaultModel: stored[0]!.id, models: stored };
+    if (fetched.ok) {
+      const resolved = await resolve(fetched.value);
+      manifestLoaded(resolved.manifest, { published: fetched.value, choices: resolved.choices });
+      return resolved.manifest;
     }
-    manifestLoaded(manifest);
+    const stored = newestStoredVersions(await deps.storedVersions());
+    if (stored.length === 0) {
+      modelFailed(null, fetched.error);
+      return null;
+    }
+    const manifest: ModelManifest = {
+      schemaVersion: 1,
+      generatedAt: '',
+      defaultModel: stored[0]!.id,
+      models: stored,
+    };
+    manifestLoaded(manifest, null);
     return manifest;
+  }
+
+  function resolve(published: ChannelManifest): Promise<DeviceManifest> {
+    return deps.resolveManifest(published, deps.settings().tryCandidates);
+  }
+
+  async function checkManifest(): Promise<void> {
+    const failed = () => useModelStore.getState().status.kind === 'error';
+    // Before the first manifest, starting the model is the check.
+    if (useModelStore.getState().manifest === null) {
+      if (failed()) await startModel();
+      return;
+    }
+    lastCheckAtMs = now();
+    const generation = ++checkGeneration;
+    const fetched = await deps.fetchManifest();
+    if (generation !== checkGeneration) return;
+    // Not reachable: the versions in use stay; a model that had failed is tried again anyway.
+    if (fetched.ok) await adopt(fetched.value);
+    else if (failed()) await startModel();
+  }
+
+  async function applyCandidatePreference(tryCandidates: boolean): Promise<void> {
+    deps.saveTryCandidates(tryCandidates);
+    const { published } = useModelStore.getState();
+    // Rebuilt offline from stored versions: the next manifest check resolves with the new setting.
+    if (published !== null) await adopt(published);
+  }
+
+  /** Resolves `published` for this installation, and reloads the model if its versions changed. */
+  async function adopt(published: ChannelManifest): Promise<void> {
+    const generation = ++resolveGeneration;
+    const resolved = await resolve(published);
+    if (generation !== resolveGeneration) return;
+    const { manifest: before, status } = useModelStore.getState();
+    manifestLoaded(resolved.manifest, { published, choices: resolved.choices });
+    const unchanged =
+      before !== null && sameVersionsInUse(before, resolved.manifest, deps.settings().modelId);
+    if (unchanged && status.kind !== 'error') return;
+    // The batch or photo in the worker finishes on the version it started with.
+    if (useModelStore.getState().activeCalls > 0) reloadWhenIdle = true;
+    else void startModel();
   }
 
   async function startModel(): Promise<void> {
     const generation = ++loadGeneration;
+    reloadWhenIdle = false;
     cancelTrials();
     const manifest = await manifestOrStored();
     if (manifest === null || generation !== loadGeneration) return;
@@ -226,8 +314,10 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
       return await work();
     } finally {
       callEnded();
-      const { entry, trial } = useModelStore.getState();
-      if (
+      const { entry, trial, activeCalls } = useModelStore.getState();
+      if (reloadWhenIdle) {
+        if (activeCalls === 0) void startModel();
+      } else if (
         entry !== null &&
         deps.settings().backendPreference === 'auto' &&
         (trial.kind === 'not-started' || trial.kind === 'running')
@@ -375,6 +465,8 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
   return {
     startModel,
     applyBackendPreference,
+    checkManifest,
+    applyCandidatePreference,
     identify,
     identifyAnimal,
     classifyMany,

@@ -1,15 +1,19 @@
 import { createInferenceBridge } from '../../worker/api/bridge';
+import { resolveForInstallation } from '../channels/device-manifest';
+import { installationSecret } from '../channels/installation-secret';
 import { useSettingsStore } from '../settings/settings-store';
 import { localBackendMemory } from './backend-memory';
 import { createInferenceService } from './inference-service';
-import { fetchModelManifest } from './manifest';
+import { fetchChannelManifest } from './manifest';
 import { packStatus, storedVersions } from './model-packs';
 
 /** The page's inference service, on the real worker, caches and settings. */
 const service = createInferenceService({
   bridge: createInferenceBridge(),
   createTrialBridge: () => createInferenceBridge(),
-  fetchManifest: fetchModelManifest,
+  fetchManifest: fetchChannelManifest,
+  resolveManifest: (published, tryCandidates) =>
+    resolveForInstallation(published, installationSecret(), tryCandidates),
   isPackComplete: async (entry) => (await packStatus(entry)).complete,
   storedVersions,
   backendMemory: localBackendMemory,
@@ -18,14 +22,23 @@ const service = createInferenceService({
   onOnline: (listener) => {
     if (typeof window !== 'undefined') window.addEventListener('online', listener);
   },
+  onVisible: (listener) => {
+    if (typeof document === 'undefined') return;
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') listener();
+    });
+  },
   settings: () => useSettingsStore.getState(),
   saveBackendPreference: (preference) =>
     useSettingsStore.getState().setBackendPreference(preference),
+  saveTryCandidates: (on) => useSettingsStore.getState().setTryCandidates(on),
 });
 
 export const {
   startModel,
   applyBackendPreference,
+  applyCandidatePreference,
+  checkManifest,
   identify,
   identifyAnimal,
   classifyMany,

@@ -1,10 +1,13 @@
 import { MODEL_MANIFEST_PATH } from '../../core/cache-policy';
 import { fail, ok, type Result } from '../../core/errors';
-import { parseChannelManifest, stableView } from '../../core/model-channels';
-import type { ModelManifest } from '../../core/model-manifest';
+import { parseChannelManifest, type ChannelManifest } from '../../core/model-channels';
 
-/** The manifest is small and revalidated each start, so a new model version is noticed. */
-export async function fetchModelManifest(): Promise<Result<ModelManifest>> {
+/**
+ * The manifest as published, with every channel: small and revalidated at each check, so a
+ * new model version or a change of rollout is noticed. Offline the service worker answers
+ * with the copy it kept, which resolves to the same versions as before.
+ */
+export async function fetchChannelManifest(): Promise<Result<ChannelManifest>> {
   let body: unknown;
   try {
     const response = await fetch(MODEL_MANIFEST_PATH, { cache: 'no-cache' });
@@ -14,5 +17,5 @@ export async function fetchModelManifest(): Promise<Result<ModelManifest>> {
     return fail('MODEL_LOAD_FAILED', `manifest: ${String(error)}`);
   }
   const parsed = parseChannelManifest(body);
-  return parsed.ok ? ok(stableView(parsed.manifest)) : fail('MODEL_LOAD_FAILED', parsed.reason);
+  return parsed.ok ? ok(parsed.manifest) : fail('MODEL_LOAD_FAILED', parsed.reason);
 }

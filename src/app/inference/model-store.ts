@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { BackendMeasurement, BackendName } from '../../core/backend-choice';
 import type { AppError } from '../../core/errors';
+import type { ChannelChoice, ChannelManifest } from '../../core/model-channels';
 import type { ModelEntry, ModelManifest } from '../../core/model-manifest';
 import type { ModelRef } from '../../core/model-ref';
 import type { LoadedModel, SpecialistStatus } from '../../worker/api/protocol';
@@ -25,7 +26,15 @@ export interface BackendSwitchFailure {
 }
 
 export interface ModelState {
+  /** One entry per model: the versions this installation uses (see ../channels/device-manifest). */
   manifest: ModelManifest | null;
+  /**
+   * The manifest as published, kept to resolve again when the user's rollout setting changes.
+   * Null when the manifest was rebuilt offline from the stored versions.
+   */
+  published: ChannelManifest | null;
+  /** Per model, the channel this installation is on; empty when `published` is null. */
+  choices: ChannelChoice[];
   entry: ModelEntry | null;
   status: ModelStatus;
   trial: BackendTrial;
@@ -38,6 +47,8 @@ export interface ModelState {
 
 export const useModelStore = create<ModelState>()(() => ({
   manifest: null,
+  published: null,
+  choices: [],
   entry: null,
   status: { kind: 'idle' },
   trial: { kind: 'not-started' },
@@ -48,8 +59,15 @@ export const useModelStore = create<ModelState>()(() => ({
 
 const { setState } = useModelStore;
 
-export function manifestLoaded(manifest: ModelManifest): void {
-  setState({ manifest });
+/**
+ * The resolved manifest is stored rather than derived in render: resolving hashes the secret
+ * (asynchronous), and every reader wants the same answer as the worker was given.
+ */
+export function manifestLoaded(
+  manifest: ModelManifest,
+  channels: { published: ChannelManifest; choices: ChannelChoice[] } | null,
+): void {
+  setState({ manifest, published: channels?.published ?? null, choices: channels?.choices ?? [] });
 }
 
 /**

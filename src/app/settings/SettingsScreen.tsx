@@ -1,9 +1,14 @@
 import { BACKENDS, medianOf, type BackendPreference } from '../../core/backend-choice';
 import { useBatchStore } from '../batch/batch-store';
 import { recallBackend } from '../inference/backend-memory';
-import { applyBackendPreference, startModel } from '../inference/inference';
+import {
+  applyBackendPreference,
+  applyCandidatePreference,
+  startModel,
+} from '../inference/inference';
 import { useModelStore } from '../inference/model-store';
 import { ModelChoiceFieldset } from './ModelChoiceFieldset';
+import { ModelVersions } from './ModelVersions';
 import { OfflinePacks } from './OfflinePacks';
 import { useSettingsStore } from './settings-store';
 
@@ -51,8 +56,11 @@ function BackendSwitchNotice() {
 
 export function SettingsScreen() {
   const manifest = useModelStore((s) => s.manifest);
+  const choices = useModelStore((s) => s.choices);
+  const loaded = useModelStore((s) => s.entry);
   const modelId = useSettingsStore((s) => s.modelId);
   const preference = useSettingsStore((s) => s.backendPreference);
+  const tryCandidates = useSettingsStore((s) => s.tryCandidates);
   const batchRunning = useBatchStore((s) => s.run.kind === 'running');
 
   return (
@@ -68,6 +76,14 @@ export function SettingsScreen() {
           }}
         />
       )}
+      <ModelVersions
+        manifest={manifest}
+        choices={choices}
+        loaded={loaded}
+        tryCandidates={tryCandidates}
+        disabled={batchRunning}
+        onTryCandidates={(on) => void applyCandidatePreference(on)}
+      />
       <fieldset>
         <legend>Compute backend</legend>
         {(['auto', ...BACKENDS] as BackendPreference[]).map((b) => (

@@ -32,6 +32,8 @@ export interface RegisteredVersion {
   /** ISO date-time of registration. */
   registeredAt: string;
   note: string | null;
+  /** Of the card's JSON as stored: the card is not part of the version, so this tells two cards apart. */
+  cardSha256: string;
 }
 
 export interface CandidateChannel {
@@ -84,13 +86,20 @@ export type RollbackOutcome =
   | { kind: 'withdrew-candidate'; version: string }
   | { kind: 'returned-stable'; from: string; to: string };
 
+export interface RegisterOutcome {
+  version: string;
+  created: boolean;
+  /** Whether this registration made it the stable version (the id's first version). */
+  becameStable: boolean;
+}
+
 export interface ModelRegistryService {
   /**
    * Stores the files and records the version; registering the same files again gives the
    * existing version (`created: false`) after checking that the stored copies still match.
    * A model id's first version becomes its stable version.
    */
-  register(version: NewVersion): Promise<Result<{ version: string; created: boolean }>>;
+  register(version: NewVersion): Promise<Result<RegisterOutcome>>;
   list(): Promise<ModelState[]>;
   /** One model, or null when the id was never registered. */
   model(id: string): Promise<ModelState | null>;

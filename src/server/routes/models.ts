@@ -2,13 +2,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { channelManifestSchema } from '../../core/model-channels';
-import type { ModelRegistry } from '../../node/model-registry';
-import { createModelResponder, MANIFEST_PATH, openModelFile } from '../model-http';
+import { createModelResponder, MANIFEST_PATH } from '../model-http';
+import type { ModelSource } from '../model-source';
 import { errorResponse, jsonResponse } from '../openapi';
 
 export interface ModelRoutesOptions {
-  /** Built once at start-up: hashing the models per request would be far too slow. */
-  registry: ModelRegistry;
+  /** The manifest and files as served now: the registry's, or a folder's. */
+  source: ModelSource;
 }
 
 const notModified = z.undefined().describe('Not modified (If-None-Match matched the ETag)');
@@ -18,15 +18,19 @@ const notModified = z.undefined().describe('Not modified (If-None-Match matched 
  * responder as the Vite dev server's, so both serve /models alike; any other path under
  * /models falls through to the app's 404.
  */
-export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = async (app, { registry }) => {
-  const respond = createModelResponder(registry);
+export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = async (app, { source }) => {
+  const respond = createModelResponder(source);
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const response = respond(request.raw);
     if (!response) return reply.callNotFound();
     reply.code(response.status).headers(response.headers);
     if (request.method === 'HEAD' || response.kind === 'empty') return reply.send();
+    if (response.kind !== 'file') return reply.send(response.body);
+    const body = await response.file.open();
     return reply.send(
-      response.kind === 'file' ? await openModelFile(response.file) : response.body,
+      body instanceof Uint8Array
+        ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+        : body,
     );
   };
 
@@ -37,7 +41,8 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = async (app
     method: ['GET', 'HEAD'],
     url: MANIFEST_PATH,
     schema: {
-      summary: 'The models this server serves, with their files, sizes and sha256',
+      summary:
+        'The models this server serves: per model id the stable version and, during a rollout, the candidate',
       response: {
         200: jsonResponse(
           'The manifest (Cache-Control: no-cache, with an ETag)',
@@ -53,7 +58,8 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = async (app
     method: ['GET', 'HEAD'],
     url: '/models/:id/:version/:file',
     schema: {
-      summary: 'A file of a model version, cached for good (immutable, ETag = its sha256)',
+      summary:
+        'A file of a version the manifest lists (stable or candidate), cached for good (immutable, ETag = its sha256)',
       params: z.object({ id: z.string(), version: z.string(), file: z.string() }),
       response: {
         200: {
