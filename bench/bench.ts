@@ -7,6 +7,7 @@ import { MICRO_BATCH } from '../src/model/engine';
 import { DATA_DIR, PROJECT_ROOT } from '../src/node/shared-paths';
 import { buildApp } from '../src/server/app';
 import { loadConfig } from '../src/server/config';
+import { folderSource } from '../src/server/model-source';
 import { loadModelRegistry } from '../src/node/model-registry';
 import { runBrowserBench, type PhotoRef } from './bench-browser';
 import { benchFeedback } from './bench-feedback';
@@ -68,7 +69,10 @@ async function main(): Promise<void> {
   // The real app, plus one read-only route that serves the chosen photos to bench.html.
   const registry = await loadModelRegistry(config.modelsDir);
   // Silent: Fastify's logger writes to stdout, which carries the report; errors come below.
-  const app = buildApp({ distDir: config.distDir, logLevel: 'silent' }, { registry });
+  const app = buildApp(
+    { distDir: config.distDir, logLevel: 'silent' },
+    { models: folderSource(registry) },
+  );
   const served = new Map(
     [...new Set([...labPhotos, ...memoryPhotos])].map((file) => [
       path.relative(DATA_DIR, file).split(path.sep).join('/'),

@@ -3,8 +3,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, expect, test, type Page } from '@playwright/test';
-import { modelCacheName } from '../src/core/cache-policy';
+import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { isComplete, modelCacheName } from '../src/core/cache-policy';
+import type { ModelEntry } from '../src/core/model-manifest';
 import { parseChannelManifest, type ChannelManifest } from '../src/core/model-channels';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../playwright.config';
 import { imagenetAnimals, MODELS_DIR } from './data';
@@ -19,10 +20,12 @@ const GENERAL = 'imagenet-mobilenet-v2';
  * store and origin, so no other spec sees the candidate): `npm run model` registers a new
  * version of the general model and rolls it out; the app takes it at the next manifest
  * check when its installation is in the share, and falls back to stable after a rollback,
- * offline included.
+ * offline included: the installation that had stable stored before the rollout at an
+ * in-page check (the network coming back), and one that joined during the rollout, with
+ * only the candidate stored, at the check after the rollback, which downloads stable.
  */
 test('a candidate at 0 % stays unused, at 100 % is used after the next check, and after a rollback the device is back on stable, offline too', async () => {
-  test.setTimeout(300_000);
+  test.setTimeout(420_000);
   const work = mkdtempSync(path.join(tmpdir(), 'fieldid-rollout-'));
   const env = {
     SQLITE_PATH: path.join(work, 'registry.sqlite'),
@@ -48,7 +51,8 @@ test('a candidate at 0 % stays unused, at 100 % is used after the next check, an
       if (!parsed.ok) throw new Error(parsed.reason);
       return parsed.manifest;
     };
-    const stable = (await manifest()).models[GENERAL]!.stable.version;
+    const stableEntry = (await manifest()).models[GENERAL]!.stable;
+    const stable = stableEntry.version;
 
     // The new version: the same weights and labels, converted again (another converter
     // note in model.json), so its files and therefore its content version differ.
@@ -73,20 +77,12 @@ test('a candidate at 0 % stays unused, at 100 % is used after the next check, an
     };
     await rollout(0);
 
-    const context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
-      executablePath: CHROMIUM_EXECUTABLE,
-      args: CHROMIUM_ARGS,
-    });
-    cleanup.push(() => context.close());
-    const page = context.pages()[0] ?? (await context.newPage());
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    const app = new AppPage(page);
-    await app.pinBackend('wasm');
-    await page.goto(origin);
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const first = await installation(path.join(work, 'profile'), origin);
+    cleanup.push(() => first.context.close());
+    const { page, app } = first;
     const version = page.getByTestId('model-version');
     await expect(version).toHaveText(`${GENERAL}@${stable}`);
+    await storedComplete(page, stableEntry);
 
     // 100 %: every installation is in; a reload is the next manifest check.
     await rollout(100);
@@ -98,24 +94,70 @@ test('a candidate at 0 % stays unused, at 100 % is used after the next check, an
     await expect(channel).toHaveAttribute('data-channel', 'candidate');
     await expect(channel).toContainText('Trying a new version (candidate)');
 
-    // Rolled back: stable again at the next check, downloaded, and kept for offline use.
+    // A second installation joins during the rollout: it never downloads stable.
+    const second = await installation(path.join(work, 'profile-2'), origin);
+    cleanup.push(() => second.context.close());
+    const secondVersion = second.page.getByTestId('model-version');
+    await expect(secondVersion).toHaveText(`${GENERAL}@${candidate}`);
+    await identifies(second.app, second.page);
+    expect(await cachedPaths(second.page, stable)).toEqual([]);
+
     await model('rollback', GENERAL, '--note', 'e2e: back to stable');
     await expect.poll(async () => (await manifest()).models[GENERAL]!.candidate ?? null).toBeNull();
-    await page.reload();
-    await expect(version).toHaveText(`${GENERAL}@${stable}`);
-    await identifies(app, page);
-    await cached(page, stable);
 
-    await context.setOffline(true);
+    // The first installation checks in the page when the network comes back ("online").
+    await first.context.setOffline(true);
+    await page.waitForFunction(() => !navigator.onLine);
+    await first.context.setOffline(false);
+    await expect(version).toHaveText(`${GENERAL}@${stable}`);
+    await expect(channel).toHaveAttribute('data-channel', 'stable');
+    await expect(channel).toContainText('Stable version');
+    // Stable was stored already: the withdrawn candidate's files go at that check.
+    await expect.poll(() => hasCache(page, candidate)).toBe(false);
+    await identifies(app, page);
+
+    await first.context.setOffline(true);
     await page.reload();
     await expect(version).toHaveText(`${GENERAL}@${stable}`);
     await identifies(app, page);
-    expect(errors).toEqual([]);
+    expect(first.errors).toEqual([]);
+    await first.context.close();
+
+    // The second installation's next check downloads stable, which then works offline.
+    await second.page.reload();
+    await expect(secondVersion).toHaveText(`${GENERAL}@${stable}`);
+    await identifies(second.app, second.page);
+    await storedComplete(second.page, stableEntry);
+    await expect.poll(() => hasCache(second.page, candidate)).toBe(false);
+    await second.context.setOffline(true);
+    await second.page.reload();
+    await expect(secondVersion).toHaveText(`${GENERAL}@${stable}`);
+    await identifies(second.app, second.page);
+    expect(second.errors).toEqual([]);
   } finally {
     for (const step of cleanup.reverse()) await step().catch(() => {});
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+/** A browser profile of its own (its own secret, caches and service worker) on the app. */
+async function installation(
+  profile: string,
+  origin: string,
+): Promise<{ context: BrowserContext; page: Page; app: AppPage; errors: string[] }> {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_EXECUTABLE,
+    args: CHROMIUM_ARGS,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  const app = new AppPage(page);
+  await app.pinBackend('wasm');
+  await page.goto(origin);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  return { context, page, app, errors };
+}
 
 /** A goldfish photo (not a bird, so Auto keeps it with the general model) gets an answer. */
 async function identifies(app: AppPage, page: Page): Promise<void> {
@@ -125,19 +167,27 @@ async function identifies(app: AppPage, page: Page): Promise<void> {
   await expect(app.predictions().first()).toHaveAttribute('data-label', goldfish.accepted[0]!);
 }
 
-/** Every file of the stable version is in its own cache. */
-async function cached(page: Page, version: string): Promise<void> {
+/** The file names in a version's cache of the general model; none when it has no cache. */
+function cachedPaths(page: Page, version: string): Promise<string[]> {
+  return page.evaluate(
+    async (name) => {
+      if (!(await caches.has(name))) return [];
+      const keys = await (await caches.open(name)).keys();
+      return keys.map((request) => new URL(request.url).pathname.split('/').pop() ?? '');
+    },
+    modelCacheName(GENERAL, version),
+  );
+}
+
+function hasCache(page: Page, version: string): Promise<boolean> {
+  return page.evaluate((name) => caches.has(name), modelCacheName(GENERAL, version));
+}
+
+/** Every file the manifest lists for `entry` is in its version's cache (the stored entry does not count). */
+async function storedComplete(page: Page, entry: ModelEntry): Promise<void> {
   await expect
-    .poll(
-      () =>
-        page.evaluate(
-          async (name) => {
-            const cache = await caches.open(name);
-            return (await cache.keys()).length;
-          },
-          modelCacheName(GENERAL, version),
-        ),
-      { timeout: 60_000 },
-    )
-    .toBeGreaterThanOrEqual(3);
+    .poll(async () => isComplete(entry, await cachedPaths(page, entry.version)), {
+      timeout: 60_000,
+    })
+    .toBe(true);
 }

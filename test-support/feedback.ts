@@ -7,6 +7,7 @@ import type { FeedbackRecordInput } from '../src/core/feedback';
 import type { ModelEntry } from '../src/core/model-manifest';
 import { DATA_DIR } from '../src/node/shared-paths';
 import { buildApp, type AppConfig } from '../src/server/app';
+import { folderSource } from '../src/server/model-source';
 import type { FeedbackStore } from '../src/server/feedback-store';
 import { loadModelRegistry, type ModelRegistry } from '../src/node/model-registry';
 import { SHARED_MODELS_DIR } from './helpers';
@@ -100,7 +101,7 @@ export async function buildTestApp(
       feedback: { rateLimit: { burst: 10_000, perMinute: 600_000 }, ...options.feedback },
     },
     {
-      registry: options.registry ?? (await testRegistry()),
+      models: folderSource(options.registry ?? (await testRegistry())),
       store,
       now: options.now,
       logStream: options.logStream,

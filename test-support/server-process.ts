@@ -77,9 +77,7 @@ export function startServer(
     env: { ...process.env, ...serverEnv(env) },
     stdio: ['ignore', options.stdout ?? 'pipe', options.stderr ?? 'pipe'],
   });
-  // Read from the start, so no line is missed, and for the whole life of the process: a
-  // pipe nobody drains fills up and blocks the server's next log write.
-  if (child.stdout) watchLog(child);
+  if (child.stdout) watchOutput(child);
   return child;
 }
 
@@ -107,15 +105,30 @@ const SERVING = /Serving (http:\/\/\S+?)\/? /;
 
 /**
  * The first stdout line (since the start) that contains `text` or matches it; rejects if
- * the output ends first.
+ * the output ends first, or after `timeoutMs` when given.
  */
-export function waitForLine(child: ChildProcess, text: string | RegExp): Promise<string> {
+export function waitForLine(
+  child: ChildProcess,
+  text: string | RegExp,
+  { timeoutMs }: { timeoutMs?: number } = {},
+): Promise<string> {
   const log = logs.get(child);
-  if (!log) return Promise.reject(new Error('the server was not started with a stdout pipe'));
+  if (!log) return Promise.reject(new Error('the process was not watched (no stdout pipe)'));
   const matches = (line: string) =>
     typeof text === 'string' ? line.includes(text) : text.test(line);
   return new Promise((resolve, reject) => {
     let from = 0;
+    const timer =
+      timeoutMs === undefined
+        ? null
+        : setTimeout(() => {
+            log.waiters.delete(check);
+            reject(new Error(`no ${String(text)} within ${timeoutMs} ms:\n${log.text}`));
+          }, timeoutMs);
+    const settle = () => {
+      log.waiters.delete(check);
+      if (timer !== null) clearTimeout(timer);
+    };
     const check = () => {
       for (;;) {
         const end = log.text.indexOf('\n', from);
@@ -123,16 +136,16 @@ export function waitForLine(child: ChildProcess, text: string | RegExp): Promise
         const line = log.text.slice(from, end);
         from = end + 1;
         if (matches(line)) {
-          log.waiters.delete(check);
+          settle();
           resolve(line);
           return;
         }
       }
       if (log.ended) {
-        log.waiters.delete(check);
+        settle();
         const rest = log.text.slice(from);
         if (matches(rest)) resolve(rest);
-        else reject(new Error(`the server's output ended without ${String(text)}:\n${log.text}`));
+        else reject(new Error(`the output ended without ${String(text)}:\n${log.text}`));
       }
     };
     log.waiters.add(check);
@@ -148,7 +161,12 @@ interface Log {
 
 const logs = new WeakMap<ChildProcess, Log>();
 
-function watchLog(child: ChildProcess): void {
+/**
+ * Keeps a child's stdout for `waitForLine`: read from the start, so no line is missed, and
+ * for the whole life of the process, since a pipe nobody drains fills up and blocks the
+ * child's next write. `startServer` does it for the server.
+ */
+export function watchOutput(child: ChildProcess): void {
   const log: Log = { text: '', ended: false, waiters: new Set() };
   logs.set(child, log);
   const notify = () => [...log.waiters].forEach((waiter) => waiter());

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { FeedbackConfig, ModelStoreConfig } from '../src/server/config';
@@ -103,4 +104,61 @@ export async function makeTestRegistry({
       await temp?.remove();
     },
   };
+}
+
+/**
+ * Runs `work` on a connection of its own to a PostgreSQL test database, with the name of
+ * its schema: for a test that reaches behind the code under test.
+ */
+export async function onPostgres<T>(
+  database: TestDatabase,
+  work: (client: pg.Client, schema: string) => Promise<T>,
+): Promise<T> {
+  const { config } = database;
+  if (config.kind !== 'postgres' || config.schema === null) throw new Error('not PostgreSQL');
+  const client = new pg.Client({ connectionString: config.connectionString });
+  await client.connect();
+  try {
+    return await work(client, config.schema);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Flips the first byte of the stored file with this sha256, behind the registry's back, as
+ * a disk fault or a careless hand would: in the folder store or in the database.
+ */
+export async function alterStored(registry: TestRegistry, sha256: string): Promise<void> {
+  if (registry.storeDir !== null) {
+    const path = storedPath(registry.storeDir, sha256);
+    const data = await readFile(path);
+    data[0] = data[0]! ^ 0xff;
+    await writeFile(path, data);
+    return;
+  }
+  const { rowCount } = await onPostgres(registry.database, (client, schema) =>
+    client.query(
+      `UPDATE ${schema}.model_blobs SET data = set_byte(data, 0, get_byte(data, 0) # 255)
+         WHERE sha256 = $1`,
+      [sha256],
+    ),
+  );
+  if (rowCount !== 1) throw new Error(`no stored file ${sha256}`);
+}
+
+/** Deletes the stored file with this sha256, behind the registry's back. */
+export async function removeStored(registry: TestRegistry, sha256: string): Promise<void> {
+  if (registry.storeDir !== null) {
+    await rm(storedPath(registry.storeDir, sha256));
+    return;
+  }
+  await onPostgres(registry.database, (client, schema) =>
+    client.query(`DELETE FROM ${schema}.model_blobs WHERE sha256 = $1`, [sha256]),
+  );
+}
+
+/** Where the folder store keeps a file (registry/folder-file-store.ts). */
+function storedPath(storeDir: string, sha256: string): string {
+  return join(storeDir, sha256.slice(0, 2), sha256);
 }

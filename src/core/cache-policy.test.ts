@@ -1,41 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import {
   entryPath,
+  fallbackOrder,
   findModelFile,
   isComplete,
   modelCacheName,
-  newestStoredVersion,
-  newestStoredVersions,
+  offlineModels,
+  offlineVersion,
   parseCompletedAt,
   parseModelCacheName,
   parseModelFilePath,
   staleModelCaches,
+  type FallbackOrder,
 } from './cache-policy';
-import { stableOnly, type ChannelManifest } from './model-channels';
-import type { ModelEntry } from './model-manifest';
+import { stableManifest as manifest, withCandidate } from './model-channels.fixtures';
+import type { ChannelChoice } from './model-channels';
 import { fakeModelEntry } from './model-manifest.fixtures';
 
 const entry = fakeModelEntry;
-
-/** A published manifest with every model on stable. */
-function manifest(...models: ModelEntry[]): ChannelManifest {
-  return stableOnly(models, models[0]!.id, '');
-}
-
-/** `published` with `candidate` rolled out to a share of devices beside its model's stable version. */
-function withCandidate(published: ChannelManifest, candidate: ModelEntry): ChannelManifest {
-  const channels = published.models[candidate.id]!;
-  return {
-    ...published,
-    models: {
-      ...published.models,
-      [candidate.id]: {
-        ...channels,
-        candidate: { ...candidate, percent: 5, salt: 'f'.repeat(16), shadowRate: 0 },
-      },
-    },
-  };
-}
 
 const ALL_FILES = ['model.json', 'group1-shard1of1.bin', 'labels.txt'];
 
@@ -89,7 +71,7 @@ describe('model file routes', () => {
   });
 
   it('find the files of a candidate too: a device on it downloads them', () => {
-    const m = withCandidate(manifest(entry('a', '1')), entry('a', '2'));
+    const m = withCandidate(manifest(entry('a', '1')), 'a', '2');
     for (const version of ['1', '2']) {
       expect(findModelFile(m, { id: 'a', version, path: 'labels.txt' }), version).toMatchObject({
         entry: { id: 'a', version },
@@ -147,7 +129,7 @@ describe('which caches go', () => {
 
 describe('which caches go during a rollout', () => {
   const names = [modelCacheName('a', '1'), modelCacheName('a', '2'), modelCacheName('a', '0')];
-  const rollout = withCandidate(manifest(entry('a', '1')), entry('a', '2'));
+  const rollout = withCandidate(manifest(entry('a', '1')), 'a', '2');
   const all = new Set(names);
 
   it('never deletes a listed version, stable or candidate, however complete the other is', () => {
@@ -186,6 +168,7 @@ describe('the offline fallback', () => {
     entry: entry(id, version),
     completedAt,
   });
+  const byTime: FallbackOrder = { preferred: [], demoted: [] };
 
   it('takes the version completed last, not the first one the caches list', () => {
     // Cache keys come back in an order of their own: here the older version first.
@@ -194,29 +177,50 @@ describe('the offline fallback', () => {
       at('birds', 'new', 2_000),
       at('birds', 'mid', 1_500),
     ];
-    expect(newestStoredVersion(stored, 'birds')?.version).toBe('new');
+    expect(offlineVersion(stored, 'birds', byTime)?.version).toBe('new');
   });
 
   it('ranks a version without a completion time below any with one', () => {
     const stored = [at('birds', 'unknown', null), at('birds', 'timed', 5)];
-    expect(newestStoredVersion(stored, 'birds')?.version).toBe('timed');
+    expect(offlineVersion(stored, 'birds', byTime)?.version).toBe('timed');
     expect(
-      newestStoredVersion([at('birds', 'a', null), at('birds', 'b', null)], 'birds')?.version,
+      offlineVersion([at('birds', 'a', null), at('birds', 'b', null)], 'birds', byTime)?.version,
     ).toBe('a');
   });
 
   it('only looks at the model asked for, and says when none is stored', () => {
     const stored = [at('insects', 'x', 9_000), at('birds', 'y', 1)];
-    expect(newestStoredVersion(stored, 'birds')?.version).toBe('y');
-    expect(newestStoredVersion(stored, 'fish')).toBeNull();
+    expect(offlineVersion(stored, 'birds', byTime)?.version).toBe('y');
+    expect(offlineVersion(stored, 'fish', byTime)).toBeNull();
   });
 
-  it('lists one version per model, the most recently completed model first', () => {
-    const stored = [at('birds', '1', 10), at('insects', '1', 30), at('birds', '2', 20)];
-    expect(newestStoredVersions(stored).map((e) => `${e.id}@${e.version}`)).toEqual([
-      'insects@1',
-      'birds@2',
-    ]);
+  it('takes the versions listed for the device first, in order, whenever they were completed', () => {
+    const stored = [at('birds', 'old', 3_000), at('birds', 'stable', 1_000)];
+    const order = { preferred: ['candidate', 'stable'], demoted: [] };
+    expect(offlineVersion(stored, 'birds', order)?.version).toBe('stable');
+    const both = [...stored, at('birds', 'candidate', 500)];
+    expect(offlineVersion(both, 'birds', order)?.version).toBe('candidate');
+  });
+
+  it('runs a demoted version only when no other version of the model is stored', () => {
+    const withdrawn = at('birds', 'withdrawn', 2_000);
+    const order = { preferred: ['stable'], demoted: ['withdrawn'] };
+    expect(offlineVersion([withdrawn, at('birds', 'older', 1_000)], 'birds', order)?.version).toBe(
+      'older',
+    );
+    expect(offlineVersion([withdrawn], 'birds', order)?.version).toBe('withdrawn');
+  });
+
+  it('lists one version per model without a manifest, a former candidate last, the most recently completed model first', () => {
+    const stored = [
+      at('birds', '1', 10),
+      at('insects', '1', 30),
+      at('birds', '2', 20),
+      at('birds', 'tried', 40),
+    ];
+    expect(
+      offlineModels(stored, [{ id: 'birds', version: 'tried' }]).map((e) => `${e.id}@${e.version}`),
+    ).toEqual(['insects@1', 'birds@2']);
   });
 
   it('reads the completion time back only when it is a plain number', () => {
@@ -224,5 +228,53 @@ describe('the offline fallback', () => {
     for (const bad of [null, '', 'soon', '-1', '1e3', '12.5']) {
       expect(parseCompletedAt(bad), String(bad)).toBeNull();
     }
+  });
+});
+
+describe('the fallback order of a device', () => {
+  const published = withCandidate(manifest(entry('birds', 'v3')), 'birds', 'v4');
+  const choice = (channel: ChannelChoice['channel']): ChannelChoice => ({
+    id: 'birds',
+    channel,
+    version: channel === 'candidate' ? 'v4' : 'v3',
+    otherVersion: channel === 'candidate' ? 'v3' : 'v4',
+  });
+
+  it('on the candidate: the candidate, then stable', () => {
+    expect(fallbackOrder(published, 'birds', choice('candidate'), [])).toEqual({
+      preferred: ['v4', 'v3'],
+      demoted: [],
+    });
+  });
+
+  it('on stable (outside the share or opted out): stable only, the candidate last', () => {
+    expect(fallbackOrder(published, 'birds', choice('stable'), [])).toEqual({
+      preferred: ['v3'],
+      demoted: ['v4'],
+    });
+  });
+
+  it('after a rollback: the withdrawn candidate last, a former candidate since promoted not', () => {
+    const rolledBack = manifest(entry('birds', 'v3'));
+    const former = [
+      { id: 'birds', version: 'v4' },
+      { id: 'insects', version: 'i9' },
+    ];
+    expect(fallbackOrder(rolledBack, 'birds', choice('stable'), former)).toEqual({
+      preferred: ['v3'],
+      demoted: ['v4'],
+    });
+    const promoted = manifest(entry('birds', 'v4'));
+    expect(fallbackOrder(promoted, 'birds', undefined, former)).toEqual({
+      preferred: ['v4'],
+      demoted: [],
+    });
+  });
+
+  it('without a manifest: every former candidate of the model last', () => {
+    expect(fallbackOrder(null, 'birds', undefined, [{ id: 'birds', version: 'v4' }])).toEqual({
+      preferred: [],
+      demoted: ['v4'],
+    });
   });
 });

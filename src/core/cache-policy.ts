@@ -1,4 +1,9 @@
-import { listedEntries, type ChannelManifest } from './model-channels';
+import {
+  listedEntries,
+  withdrawnCandidates,
+  type ChannelChoice,
+  type ChannelManifest,
+} from './model-channels';
 import type { ModelEntry } from './model-manifest';
 import type { ModelRef } from './model-ref';
 
@@ -122,24 +127,104 @@ export interface StoredVersion {
 }
 
 /**
- * The newest complete version of each model, the most recently completed model first.
- * A version without a completion time counts as older than any with one; between two
- * such versions the order they were found in decides, as it did before times were kept.
+ * Which stored versions of one model may stand in, offline, for the version the device
+ * resolved when that one is not stored. `preferred` are the versions the cached manifest
+ * lists for this device, best first; `demoted` run only when no other version is stored:
+ * a withdrawn candidate, or a candidate this device is not on (its bucket is outside, or
+ * the user opted out). A version in neither list is one the manifest no longer names, an
+ * older stable version most likely: it ranks between the two.
  */
-export function newestStoredVersions(stored: readonly StoredVersion[]): ModelEntry[] {
-  const rank = (v: StoredVersion) => v.completedAt ?? Number.NEGATIVE_INFINITY;
-  const newest = new Map<string, StoredVersion>();
-  for (const version of stored) {
-    const known = newest.get(version.entry.id);
-    if (known === undefined || rank(version) > rank(known)) newest.set(version.entry.id, version);
-  }
-  return [...newest.values()].sort((a, b) => rank(b) - rank(a)).map((v) => v.entry);
+export interface FallbackOrder {
+  preferred: readonly string[];
+  demoted: readonly string[];
 }
 
-/** The version of model `id` to run offline when the listed one is not stored, if any. */
-export function newestStoredVersion(
+/**
+ * The fallback order of model `id` on a device that resolved `published` to `choice`:
+ * the version it resolved, then, when that is a candidate, the stable version. Null
+ * `published` is a manifest rebuilt from the stored versions: only the former candidates
+ * are known then, and they go last.
+ */
+export function fallbackOrder(
+  published: ChannelManifest | null,
+  id: string,
+  choice: ChannelChoice | undefined,
+  formerCandidates: readonly ModelRef[],
+): FallbackOrder {
+  const withdrawn = (
+    published === null ? formerCandidates : withdrawnCandidates(published, formerCandidates)
+  )
+    .filter((ref) => ref.id === id)
+    .map((ref) => ref.version);
+  const channels = published?.models[id];
+  if (channels === undefined) return { preferred: [], demoted: withdrawn };
+  const { stable, candidate } = channels;
+  if (candidate !== undefined && choice?.channel === 'candidate') {
+    return { preferred: [candidate.version, stable.version], demoted: withdrawn };
+  }
+  return {
+    preferred: [stable.version],
+    demoted: candidate === undefined ? withdrawn : [...withdrawn, candidate.version],
+  };
+}
+
+/**
+ * `versions` (of one model) best first by `order`; within a rank the version completed
+ * last first (offline the manifest's order is gone, and the version completed last is the
+ * one it named most recently), a version without a completion time after any with one,
+ * and between two such the order they were found in, as before times were kept.
+ */
+function ranked(versions: readonly StoredVersion[], order: FallbackOrder): StoredVersion[] {
+  const rank = ({ entry }: StoredVersion) => {
+    const preferred = order.preferred.indexOf(entry.version);
+    if (preferred !== -1) return preferred;
+    return order.preferred.length + (order.demoted.includes(entry.version) ? 1 : 0);
+  };
+  const completed = (v: StoredVersion) => v.completedAt ?? Number.NEGATIVE_INFINITY;
+  return versions
+    .map((version, found) => ({ version, found }))
+    .sort(
+      (a, b) =>
+        rank(a.version) - rank(b.version) ||
+        completed(b.version) - completed(a.version) ||
+        a.found - b.found,
+    )
+    .map(({ version }) => version);
+}
+
+/** The stored version of model `id` to run offline when the resolved one is not stored, if any. */
+export function offlineVersion(
   stored: readonly StoredVersion[],
   id: string,
+  order: FallbackOrder,
 ): ModelEntry | null {
-  return newestStoredVersions(stored.filter((v) => v.entry.id === id))[0] ?? null;
+  return (
+    ranked(
+      stored.filter((v) => v.entry.id === id),
+      order,
+    )[0]?.entry ?? null
+  );
+}
+
+/**
+ * Offline without any manifest: one stored version per model, a former candidate only
+ * when nothing else of its model is stored, the model completed most recently first.
+ */
+export function offlineModels(
+  stored: readonly StoredVersion[],
+  formerCandidates: readonly ModelRef[],
+): ModelEntry[] {
+  const ids = [...new Set(stored.map((v) => v.entry.id))];
+  const best = ids.map((id) => {
+    const order = fallbackOrder(null, id, undefined, formerCandidates);
+    return ranked(
+      stored.filter((v) => v.entry.id === id),
+      order,
+    )[0]!;
+  });
+  const completed = (v: StoredVersion) => v.completedAt ?? Number.NEGATIVE_INFINITY;
+  return best
+    .map((version, found) => ({ version, found }))
+    .sort((a, b) => completed(b.version) - completed(a.version) || a.found - b.found)
+    .map(({ version }) => version.entry);
 }

@@ -57,6 +57,7 @@ export const ERROR_MESSAGES = {
   VERSION_IN_USE: 'This version is in use by a channel and cannot be removed.',
   NOTHING_TO_ROLL_BACK:
     'There is no candidate to withdraw and no earlier stable version to return to.',
+  REGISTRY_BUSY: 'The model registry is busy with another change; try again.',
   // Any request to the server, whatever the route.
   BAD_REQUEST: 'The request cannot be processed.',
   NOT_FOUND: 'Not found.',

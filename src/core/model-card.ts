@@ -41,8 +41,11 @@ export const modelCardSchema = z.object({
     })
     .nullable(),
   evaluation: z.array(evaluationSchema).max(100),
-  /** ISO date-time the version was made (trained or converted), not when it was registered. */
-  created: z.string().max(40),
+  /**
+   * ISO date-time the version was made (trained or converted), not when it was registered;
+   * null when unknown (a card derived from a folder, where no file time can be trusted).
+   */
+  created: z.string().max(40).nullable(),
   /** The version this one was derived from (retraining), or null. */
   parent: z.string().max(64).nullable(),
   notes: z.string().max(4000),

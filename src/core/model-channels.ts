@@ -5,7 +5,8 @@ import {
   type ModelEntry,
   type ModelManifest,
 } from './model-manifest';
-import { isPercentStep } from './rollout';
+import { sameModel, type ModelRef } from './model-ref';
+import { isPercentStep, isShadowRate } from './rollout';
 
 /**
  * The manifest as published at /models/manifest.json since releases have channels: per
@@ -19,11 +20,10 @@ import { isPercentStep } from './rollout';
 export const CHANNEL_MANIFEST_VERSION = 2;
 
 export const candidateEntrySchema = modelEntrySchema.extend({
-  /** From 0 to 100 in steps of 0.001. */
-  percent: z.number().min(0).max(100).refine(isPercentStep, 'percent is in steps of 0.001'),
+  percent: z.number().refine(isPercentStep, 'percent is from 0 to 100 in steps of 0.001'),
   /** New for every rollout, so that the same installations are not always the first. */
   salt: z.string().regex(/^[0-9a-f]{16,64}$/),
-  shadowRate: z.number().min(0).max(1),
+  shadowRate: z.number().refine(isShadowRate, 'shadowRate is from 0 to 1'),
 });
 
 export const modelChannelsSchema = z.object({
@@ -91,18 +91,18 @@ export interface ChannelChoice {
 }
 
 /**
- * The manifest one device uses: per model id the candidate entry when `takesCandidate` says
- * so for that candidate, the stable entry otherwise. The candidate's rollout fields are
- * dropped from the entry, which then reads as any version entry.
+ * The manifest one device uses: per model id the candidate entry when `isOnCandidate` says
+ * the device is on that candidate, the stable entry otherwise. The candidate's rollout
+ * fields are dropped from the entry, which then reads as any version entry.
  */
 export function resolveManifest(
   manifest: ChannelManifest,
-  takesCandidate: (candidate: CandidateEntry) => boolean,
+  isOnCandidate: (candidate: CandidateEntry) => boolean,
 ): { manifest: ModelManifest; choices: ChannelChoice[] } {
   const models: ModelEntry[] = [];
   const choices: ChannelChoice[] = [];
   for (const [id, { stable, candidate }] of Object.entries(manifest.models)) {
-    const onCandidate = candidate !== undefined && takesCandidate(candidate);
+    const onCandidate = candidate !== undefined && isOnCandidate(candidate);
     models.push(onCandidate ? versionEntryOf(candidate) : stable);
     choices.push({
       id,
@@ -137,6 +137,43 @@ export function listedEntries(manifest: ChannelManifest): ModelEntry[] {
   return Object.values(manifest.models).flatMap(({ stable, candidate }) =>
     candidate === undefined ? [stable] : [stable, versionEntryOf(candidate)],
   );
+}
+
+/**
+ * How many former candidates a device remembers: far more than the rollouts a device sees
+ * between two of its manifest checks.
+ */
+const FORMER_CANDIDATES_KEPT = 32;
+
+/**
+ * The versions a device has seen as candidates and not as stable since, brought up to date
+ * with the manifest it has just read (oldest first). A stored version the manifest no longer
+ * lists is then known to have been withdrawn, not to be an older stable version, which a
+ * device keeps working with offline.
+ */
+export function noteCandidates(
+  formerCandidates: readonly ModelRef[],
+  published: ChannelManifest,
+): ModelRef[] {
+  const channels = Object.values(published.models);
+  const candidates = channels.flatMap(({ candidate }) =>
+    candidate === undefined ? [] : [{ id: candidate.id, version: candidate.version }],
+  );
+  const kept = formerCandidates.filter(
+    (ref) =>
+      !channels.some(({ stable }) => sameModel(stable, ref)) &&
+      !candidates.some((candidate) => sameModel(candidate, ref)),
+  );
+  return [...kept, ...candidates].slice(-FORMER_CANDIDATES_KEPT);
+}
+
+/** The former candidates `published` no longer lists at all: rolled back. */
+export function withdrawnCandidates(
+  published: ChannelManifest,
+  formerCandidates: readonly ModelRef[],
+): ModelRef[] {
+  const listed = listedEntries(published);
+  return formerCandidates.filter((ref) => !listed.some((entry) => sameModel(entry, ref)));
 }
 
 /** The stable manifest of a served manifest, for readers that take no candidate (tools, tests). */

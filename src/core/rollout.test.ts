@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKETS, bucketOf, drawOf, inRollout, isPercentStep, randomHex } from './rollout';
+import {
+  BUCKETS,
+  bucketOf,
+  drawOf,
+  inRollout,
+  isPercentStep,
+  isShadowRate,
+  randomHex,
+} from './rollout';
 
 /**
  * Simulated installations. Their secrets and the salts below are fixed, so that each run
@@ -72,6 +80,13 @@ describe('percent steps', () => {
       expect(isPercentStep(ok), `${ok}`).toBe(true);
     for (const bad of [-0.001, 100.001, 0.0005, 12.3456, Number.NaN, Infinity]) {
       expect(isPercentStep(bad), `${bad}`).toBe(false);
+    }
+  });
+
+  it('takes shadow rates from 0 to 1 and nothing else', () => {
+    for (const ok of [0, 0.001, 0.5, 1]) expect(isShadowRate(ok), `${ok}`).toBe(true);
+    for (const bad of [-0.001, 1.001, Number.NaN, Infinity, -Infinity]) {
+      expect(isShadowRate(bad), `${bad}`).toBe(false);
     }
   });
 

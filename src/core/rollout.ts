@@ -18,6 +18,19 @@ export function isPercentStep(percent: number): boolean {
   return percent >= 0 && percent <= 100 && Math.abs(scaled - Math.round(scaled)) < 1e-6;
 }
 
+/** `percent` to its step, so that a float's tail (12.345000000000001) is never stored or shown. */
+export function roundToPercentStep(percent: number): number {
+  return Math.round(percent * BUCKETS_PER_PERCENT) / BUCKETS_PER_PERCENT;
+}
+
+/**
+ * Whether `rate` is a share of photos that also run on the other version: from 0 (never)
+ * to 1 (every photo). The one rule for the CLI's `--shadow` and the published manifest.
+ */
+export function isShadowRate(rate: number): boolean {
+  return rate >= 0 && rate <= 1;
+}
+
 /** The first 32 bits of SHA-256 of the text, as an unsigned integer. */
 async function hash32(text: string): Promise<number> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));

@@ -1,8 +1,8 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseModelCard, type ModelCard } from '../core/model-card';
-import { entryOf, readModelFolder } from './model-folder';
+import { entryOf, readModelFolder, versionOf } from './model-folder';
 import { loadModelRegistry } from './model-registry';
 import { copyModel, editFile, makeTempDir, SHARED_MODELS_DIR } from '../../test-support/helpers';
 
@@ -52,8 +52,48 @@ describe('readModelFolder', () => {
     expect(folder.card).toEqual(card);
     expect(entryOf(folder).labels.temperature).toBe(0.9);
     expect(entryOf(folder).name).toBe('Birds, retrained');
-    // The card is not a downloaded file: the same model and labels keep their version.
-    expect(folder.version).toBe((await read(join(SHARED_MODELS_DIR, BIRDS))).version);
+    // The card is part of the version: the same files under another card are another one.
+    const shared = await read(join(SHARED_MODELS_DIR, BIRDS));
+    const listed = (f: { files: { path: string; sha256: string }[] }) =>
+      f.files.map(({ path, sha256 }) => `${path} ${sha256}`);
+    expect(listed(folder)).toEqual(listed(shared));
+    expect(folder.version).not.toBe(shared.version);
+    expect(folder.version).toBe(versionOf(folder.files, card));
+    // And a card.json that says what the derived card says gives the same version.
+    await writeFile(join(dir, 'card.json'), JSON.stringify(derived));
+    expect((await read(dir)).version).toBe(shared.version);
+  });
+
+  it('gives the same files under another card another version, one per field changed', async () => {
+    const files = [{ path: 'model.json', sha256: 'a'.repeat(64) }];
+    const { card } = await read(join(SHARED_MODELS_DIR, BIRDS));
+    const versions = [
+      card,
+      { ...card, calibration: { temperature: 1.25, fittedOn: 'another photo set' } },
+      { ...card, labels: { ...card.labels, backgroundIndex: null } },
+      { ...card, notes: 'a catalogue fix' },
+    ].map((c) => versionOf(files, c));
+    expect(new Set(versions).size).toBe(versions.length);
+    // Key order is not content.
+    const reordered = Object.fromEntries(Object.entries(card).reverse()) as typeof card;
+    expect(versionOf(files, reordered)).toBe(versions[0]);
+  });
+
+  it('derives the same card, hence the same version, for every copy of a folder', async () => {
+    const [first, second] = [await birdsCopy(), await birdsCopy()];
+    // Another clone, another day: file times say nothing about the model.
+    const day = (iso: string) => new Date(iso);
+    for (const file of ['model.json', 'labels.txt', 'source.json', 'group1-shard1of1.bin']) {
+      await utimes(join(first, file), day('2020-01-01'), day('2020-01-01'));
+      await utimes(join(second, file), day('2026-06-01'), day('2026-06-01'));
+    }
+    const [a, b] = [await read(first), await read(second)];
+    expect(a.card).toEqual(b.card);
+    expect(a.card.created).toBeNull();
+    // Nor does where the folder sits.
+    expect(JSON.stringify(a.card)).not.toContain(first);
+    expect(a.version).toBe(b.version);
+    expect(a.version).toBe((await read(join(SHARED_MODELS_DIR, BIRDS))).version);
   });
 
   it('says what is wrong, with a code, instead of throwing', async () => {

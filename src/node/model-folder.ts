@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { fail, ok, type ErrorCode, type Result } from '../core/errors';
+import { canonicalJson } from '../core/feedback';
 import { splitLabelLines } from '../core/labels';
 import { catalogTemperature, describeModel } from '../core/model-catalog';
 import { parseModelCard, type ModelCard } from '../core/model-card';
@@ -29,7 +30,7 @@ export interface FolderFile extends ModelFile {
 
 export interface ModelFolder {
   id: string;
-  /** The content address: a hash of every downloaded file's path and sha256. */
+  /** The content address of the downloaded files and the card (`versionOf`). */
   version: string;
   /** model.json first, then the shards, then labels.txt. */
   files: FolderFile[];
@@ -45,11 +46,14 @@ const sourceSchema = z.object({
   outputIsProb: z.boolean(),
 });
 
-/** A shard is a plain file name beside model.json: nothing that could point outside the folder. */
-const shardPathSchema = z.string().regex(/^[\w-][\w.-]*$/);
+/**
+ * A file of a version is a plain file name beside model.json, served as one URL segment
+ * (`/models/:id/:version/:file`): nothing that could point outside the folder.
+ */
+export const FILE_NAME = /^[\w-][\w.-]*$/;
 
 export const graphModelSchema = z.object({
-  weightsManifest: z.array(z.object({ paths: z.array(shardPathSchema).min(1) })).min(1),
+  weightsManifest: z.array(z.object({ paths: z.array(z.string().regex(FILE_NAME)).min(1) })).min(1),
   signature: z.object({ inputs: z.record(z.string(), z.unknown()) }).optional(),
 });
 
@@ -57,10 +61,33 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The version of a set of files: the same files give the same version, any changed byte another. */
-export function versionOf(files: readonly Pick<ModelFile, 'path' | 'sha256'>[]): string {
-  const lines = files.map((f) => `${f.path} ${f.sha256}`).sort();
+/** The sha256 of the card's canonical JSON: the same card gives the same digest, however its keys are ordered. */
+export function cardSha256(card: ModelCard): string {
+  return sha256Hex(canonicalJson(card));
+}
+
+/**
+ * The version of a model: the content address of the files a device downloads and of the
+ * card, which says how to read them (a new calibration temperature or label meaning is a
+ * new version that devices fetch). The same files and card give the same version, any
+ * changed byte or card field another. The card's line cannot be taken for a file's: `#` is
+ * not in FILE_NAME.
+ */
+export function versionOf(
+  files: readonly Pick<ModelFile, 'path' | 'sha256'>[],
+  card: ModelCard,
+): string {
+  const lines = [...files.map((f) => `${f.path} ${f.sha256}`), `#card ${cardSha256(card)}`].sort();
   return sha256Hex(lines.join('\n')).slice(0, VERSION_HEX_CHARS);
+}
+
+/** The folders of `modelsDir` that hold a model.json, in name order; throws if it cannot be read. */
+export async function findModelFolders(modelsDir: string): Promise<string[]> {
+  const names = (await readdir(modelsDir)).filter((name) => !name.startsWith('.')).sort();
+  const hasModel = await Promise.all(
+    names.map((name) => exists(join(modelsDir, name, MODEL_FILE))),
+  );
+  return names.filter((_, i) => hasModel[i]);
 }
 
 class FolderError extends Error {
@@ -160,7 +187,7 @@ async function readFolder(dir: string, id: string): Promise<ModelFolder> {
     bytes: data.byteLength,
     sha256: sha256Hex(data),
   }));
-  return { id, version: versionOf(files), files, labelLines, card };
+  return { id, version: versionOf(files, card), files, labelLines, card };
 }
 
 function cardFromFile(data: Uint8Array): ModelCard {
@@ -175,7 +202,11 @@ function cardFromFile(data: Uint8Array): ModelCard {
   return parsed.card;
 }
 
-/** The card of a folder without one: source.json's facts and the catalogue's meaning of the labels. */
+/**
+ * The card of a folder without one: source.json's facts and the catalogue's meaning of the
+ * labels. Made of the folder's contents only (no file time, no absolute path), so that
+ * every clone of the folder gives the same card, hence the same version.
+ */
 async function cardFromSource(
   dir: string,
   id: string,
@@ -194,11 +225,10 @@ async function cardFromSource(
   const labels: Partial<typeof description.labels> = { ...description.labels };
   delete labels.temperature;
   const temperature = catalogTemperature(id);
-  const modified = await stat(join(dir, MODEL_FILE));
   return {
     name: description.name,
     description: description.description,
-    source: source.source === undefined ? dir : `converted from ${source.source}`,
+    source: source.source === undefined ? `the folder ${id}` : `converted from ${source.source}`,
     license: null,
     labels: labels as ModelCard['labels'],
     input: {
@@ -213,7 +243,8 @@ async function cardFromSource(
         ? null
         : { temperature, fittedOn: 'the fit half of its shared photo set (npm run calibrate)' },
     evaluation: [],
-    created: modified.mtime.toISOString(),
+    // Unknown: a file's time differs from clone to clone.
+    created: null,
     parent: null,
     notes: '',
   };

@@ -1,4 +1,3 @@
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabelIndex } from '../core/feedback';
 import { DEFAULT_MODEL_ID } from '../core/model-catalog';
@@ -8,7 +7,7 @@ import {
   type ModelFile,
   type ModelManifest,
 } from '../core/model-manifest';
-import { entryOf, MODEL_FILE, readModelFolder, sha256Hex } from './model-folder';
+import { entryOf, findModelFolders, MODEL_FILE, readModelFolder } from './model-folder';
 
 export interface ServedFile extends ModelFile {
   absolutePath: string;
@@ -69,19 +68,6 @@ export async function loadModelRegistry(modelsDir: string): Promise<ModelRegistr
   };
 }
 
-async function findModelFolders(modelsDir: string): Promise<string[]> {
-  const names = (await readdir(modelsDir)).filter((name) => !name.startsWith('.')).sort();
-  const hasModel = await Promise.all(
-    names.map((name) =>
-      stat(join(modelsDir, name, MODEL_FILE)).then(
-        (s) => s.isFile(),
-        () => false,
-      ),
-    ),
-  );
-  return names.filter((_, i) => hasModel[i]);
-}
-
 async function loadModel(
   dir: string,
   id: string,
@@ -99,5 +85,3 @@ async function loadModel(
   // Feedback names classes by label line, as the client parses them (core/labels.ts).
   return { entry, files: served, labels: new Set(labelLines) };
 }
-
-export { sha256Hex };

@@ -1,39 +1,41 @@
 import { z } from 'zod';
 import { fail, ok, type Result } from '../core/errors';
-import { LABELS_FILE, MODEL_FILE, type ModelFolder } from '../node/model-folder';
+import { graphModelSchema, MODEL_FILE, type ModelFolder } from '../node/model-folder';
 
 /**
  * What model.json says about itself, checked against the card before TF.js sees it: the
- * input and output shapes of its signature, and whether its weight shards hold as many
- * bytes as its weights take. TF.js itself reports a short shard or a wrong shape only as a
- * failed load, without saying which file or figure is wrong; these checks do.
+ * input shape of its signature, and whether its weight shards hold as many bytes as its
+ * weights take. TF.js itself reports a short shard or a wrong shape only as a failed load,
+ * without saying which file or figure is wrong; these checks do. The size of the output is
+ * not read here but from the graph's real output (validate-folder.ts): a signature may be
+ * absent, or wrong.
  */
 
 const dimSchema = z.object({ size: z.union([z.string(), z.number()]).optional() });
 const tensorSchema = z.object({
   tensorShape: z.object({ dim: z.array(dimSchema).optional() }).optional(),
 });
-const graphSchema = z.object({
-  weightsManifest: z.array(
+const weightsGroupSchema = graphModelSchema.shape.weightsManifest.element.extend({
+  weights: z.array(
     z.object({
-      paths: z.array(z.string()),
-      weights: z.array(
-        z.object({
-          name: z.string(),
-          shape: z.array(z.number().int().nonnegative()),
-          dtype: z.string(),
-          quantization: z.object({ dtype: z.string() }).optional(),
-        }),
-      ),
+      name: z.string(),
+      shape: z.array(z.number().int().nonnegative()),
+      dtype: z.string(),
+      quantization: z.object({ dtype: z.string() }).optional(),
     }),
   ),
-  signature: z
-    .object({
-      inputs: z.record(z.string(), tensorSchema).optional(),
-      outputs: z.record(z.string(), tensorSchema).optional(),
-    })
+});
+
+/** model.json as reading a folder parses it, with what these checks need besides. */
+const graphSchema = graphModelSchema.extend({
+  weightsManifest: z.array(weightsGroupSchema).min(1),
+  signature: graphModelSchema.shape.signature
+    .unwrap()
+    .extend({ inputs: z.record(z.string(), tensorSchema) })
     .optional(),
 });
+
+type Graph = z.infer<typeof graphSchema>;
 
 /** Bytes per stored value; a string weight has no fixed size and leaves its group unchecked. */
 const DTYPE_BYTES: Record<string, number> = {
@@ -59,7 +61,7 @@ const fits = (actual: number, wanted: number) => actual === -1 || actual === wan
 export function checkGraph(folder: ModelFolder): Result<void> {
   const modelFile = folder.files.find((f) => f.path === MODEL_FILE);
   if (modelFile === undefined) return fail('MODEL_INVALID', `${MODEL_FILE} is missing`);
-  let graph: z.infer<typeof graphSchema>;
+  let graph: Graph;
   try {
     const parsed = graphSchema.safeParse(JSON.parse(new TextDecoder().decode(modelFile.data)));
     if (!parsed.success) {
@@ -69,17 +71,13 @@ export function checkGraph(folder: ModelFolder): Result<void> {
   } catch {
     return fail('MODEL_INVALID', `${MODEL_FILE} is not JSON`);
   }
-  const checks = [
-    checkInputShape(folder, graph),
-    checkOutputShape(folder, graph),
-    checkWeights(folder, graph),
-  ];
+  const checks = [checkInputShape(folder, graph), checkWeights(folder, graph)];
   return checks.find((check) => !check.ok) ?? ok(undefined);
 }
 
-function checkInputShape(folder: ModelFolder, graph: z.infer<typeof graphSchema>): Result<void> {
+function checkInputShape(folder: ModelFolder, graph: Graph): Result<void> {
   const { name, size, channels } = folder.card.input;
-  const dims = dimsOf(graph.signature?.inputs?.[name]);
+  const dims = dimsOf(graph.signature?.inputs[name]);
   if (dims === null) return ok(undefined);
   const [, height = NaN, width = NaN, depth = NaN] = dims;
   if (dims.length !== 4 || !fits(height, size) || !fits(width, size) || !fits(depth, channels)) {
@@ -91,21 +89,7 @@ function checkInputShape(folder: ModelFolder, graph: z.infer<typeof graphSchema>
   return ok(undefined);
 }
 
-function checkOutputShape(folder: ModelFolder, graph: z.infer<typeof graphSchema>): Result<void> {
-  const outputs = Object.entries(graph.signature?.outputs ?? {});
-  if (outputs.length !== 1) return ok(undefined);
-  const [name, tensor] = outputs[0]!;
-  const classes = dimsOf(tensor)?.at(-1);
-  if (classes === undefined || classes === -1 || classes === folder.card.output.classes) {
-    return ok(undefined);
-  }
-  return fail(
-    'MODEL_LABELS_MISMATCH',
-    `${MODEL_FILE}'s output "${name}" has ${classes} classes, ${LABELS_FILE} has ${folder.labelLines.length} lines`,
-  );
-}
-
-function checkWeights(folder: ModelFolder, graph: z.infer<typeof graphSchema>): Result<void> {
+function checkWeights(folder: ModelFolder, graph: Graph): Result<void> {
   const sizes = new Map(folder.files.map((f) => [f.path, f.bytes]));
   for (const group of graph.weightsManifest) {
     let needed = 0;
@@ -126,4 +110,72 @@ function checkWeights(folder: ModelFolder, graph: z.infer<typeof graphSchema>): 
     }
   }
   return ok(undefined);
+}
+
+// ---- The shape probe -------------------------------------------------------------------
+
+const nodeSchema = z.looseObject({ name: z.string(), input: z.array(z.string()).optional() });
+const topologySchema = z.looseObject({
+  modelTopology: z.looseObject({ node: z.array(nodeSchema) }),
+  signature: z
+    .looseObject({ outputs: z.record(z.string(), z.looseObject({ name: z.string() })).optional() })
+    .optional(),
+});
+
+/** "output:0", "^output" → "output": a node input names a node, an output of it, or a control edge. */
+const nodeOf = (input: string) => input.replace(/^\^/, '').replace(/:\d+$/, '');
+
+/**
+ * The node whose value the graph model returns: its signature's only output, or without a
+ * signature the only node nothing else reads (as TF.js takes it). Null when there is not
+ * exactly one.
+ */
+export function graphOutputNode(graph: unknown): string | null {
+  const parsed = topologySchema.safeParse(graph);
+  if (!parsed.success) return null;
+  const { modelTopology, signature } = parsed.data;
+  const outputs = Object.values(signature?.outputs ?? {});
+  if (outputs.length === 1) return nodeOf(outputs[0]!.name);
+  if (outputs.length > 1) return null;
+  const read = new Set(modelTopology.node.flatMap((node) => (node.input ?? []).map(nodeOf)));
+  const sinks = modelTopology.node.filter((node) => !read.has(node.name));
+  return sinks.length === 1 ? sinks[0]!.name : null;
+}
+
+const PROBE = 'fieldid_shape_probe';
+
+/**
+ * model.json with three nodes after `output` that turn its shape into the graph's only
+ * output, one row of two values: [batch, values per photo] for an output of the usual
+ * [batch, classes]. Run as a model of two classes, it tells the size the graph gives
+ * whatever its labels or card say. The signature goes, so that TF.js returns the probe.
+ */
+export function withShapeProbe(graph: unknown, output: string): unknown {
+  const parsed = topologySchema.parse(graph);
+  const probe = [
+    {
+      name: `${PROBE}/shape`,
+      op: 'Shape',
+      input: [output],
+      attr: { T: { type: 'DT_FLOAT' }, out_type: { type: 'DT_INT32' } },
+    },
+    {
+      name: `${PROBE}/float`,
+      op: 'Cast',
+      input: [`${PROBE}/shape`],
+      attr: { SrcT: { type: 'DT_INT32' }, DstT: { type: 'DT_FLOAT' } },
+    },
+    {
+      name: `${PROBE}/row`,
+      op: 'Pack',
+      input: [`${PROBE}/float`],
+      attr: { N: { i: '1' }, axis: { i: '0' }, T: { type: 'DT_FLOAT' } },
+    },
+  ];
+  const probed: Record<string, unknown> = {
+    ...parsed,
+    modelTopology: { ...parsed.modelTopology, node: [...parsed.modelTopology.node, ...probe] },
+  };
+  delete probed.signature;
+  return probed;
 }

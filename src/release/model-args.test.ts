@@ -1,17 +1,18 @@
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseModelArgs, type ModelArgs } from './model-args';
 
 const ME = 'os-user';
+/** Where the user typed the command (npm's INIT_CWD), not the package folder npm runs in. */
+const CWD = '/home/ana/releases';
 
 function parsed(...argv: string[]): ModelArgs {
-  const result = parseModelArgs(argv, ME);
+  const result = parseModelArgs(argv, ME, CWD);
   if (!result.ok) throw new Error(result.reason);
   return result.args;
 }
 
 function refused(...argv: string[]): string {
-  const result = parseModelArgs(argv, ME);
+  const result = parseModelArgs(argv, ME, CWD);
   if (result.ok) throw new Error(`accepted ${argv.join(' ')}`);
   return result.reason;
 }
@@ -90,12 +91,17 @@ describe('npm run model arguments', () => {
   it("takes an added folder's id from its name unless --id gives one", () => {
     expect(parsed('add', 'some/where/inat-birds-v3')).toEqual({
       verb: 'add',
-      dir: resolve('some/where/inat-birds-v3'),
+      dir: '/home/ana/releases/some/where/inat-birds-v3',
       id: 'inat-birds-v3',
       actor: ME,
       note: null,
     });
     expect(parsed('add', 'some/where/Birds V3', '--id', 'birds')).toMatchObject({ id: 'birds' });
+    expect(parsed('add', './birds', '--id', 'birds')).toMatchObject({
+      dir: '/home/ana/releases/birds',
+    });
+    expect(parsed('add', '../models/birds')).toMatchObject({ dir: '/home/ana/models/birds' });
+    expect(parsed('add', '/srv/models/birds')).toMatchObject({ dir: '/srv/models/birds' });
     expect(refused('add', 'some/where/Birds V3')).toMatch(/folder name "Birds V3".*--id/);
     expect(refused('add', 'x', '--id', 'Birds')).toMatch(/--id "Birds" is not a model id/);
   });
@@ -104,6 +110,16 @@ describe('npm run model arguments', () => {
     expect(parsed('help')).toEqual({ verb: 'help' });
     expect(parsed('--help')).toEqual({ verb: 'help' });
     expect(parsed('rollout', '-h')).toEqual({ verb: 'help' });
+    expect(parsed('rollback', 'birds', '--help')).toEqual({ verb: 'help' });
+  });
+
+  it('reads a value that looks like a flag as that value, never as a request for help', () => {
+    expect(parsed('rollback', 'birds', '--note=-h')).toMatchObject({
+      verb: 'rollback',
+      note: '-h',
+    });
+    expect(refused('rollback', 'birds', '--note', '-h')).toMatch(/ambiguous/);
+    expect(refused('promote', 'birds@v2', '--', '-h')).toMatch(/promote takes ID@VERSION/);
   });
 
   it.each([

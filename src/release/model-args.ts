@@ -1,14 +1,16 @@
 import { basename, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { modelEntrySchema } from '../core/model-manifest';
-import { isPercentStep } from '../core/rollout';
+import { isPercentStep, isShadowRate } from '../core/rollout';
 
 /**
  * The command line of `npm run model`, parsed into one value per verb. Parsing is pure (the
- * default actor is given), so that every usage error is found before a database is opened.
+ * default actor and the directory relative paths start from are given), so that every
+ * usage error is found before a database is opened.
  */
 
 export const USAGE = `usage: npm run model -- <verb> [options]
+       npm run -s model -- <verb> --json    (-s: without npm's header, for JSON on stdout)
   list [--json]                        every model id: versions, stable, candidate
   show ID[@VERSION] [--json]           a version's card, files (sha256 checked) and channels;
                                        the stable version without @VERSION
@@ -20,6 +22,7 @@ export const USAGE = `usage: npm run model -- <verb> [options]
                                        installations (0 to 100 in steps of 0.001); RATE (0 to 1)
                                        of their photos also run on the other version
   promote ID@VERSION [--note TEXT]     make a version stable
+  (rollout and promote first run the checks of add on the version's stored files)
   rollback ID [--note TEXT]            withdraw the candidate; without one, return stable to
                                        the previous stable version
   history ID [--json]                  the log: who, when, what, why, with the figures
@@ -28,9 +31,10 @@ export const USAGE = `usage: npm run model -- <verb> [options]
   the operating-system user).
 The registry is the server's: SQLITE_PATH or DATABASE_URL (and PG_SCHEMA), files in
 MODEL_STORE_DIR or, with MODEL_STORE=database, in PostgreSQL.
+--help (-h) after any verb prints this.
 Exit status: 0 done, 1 refused or failed ("error CODE: ..." on stderr), 2 usage error.`;
 
-export interface ModelRefArg {
+interface ModelRefArg {
   id: string;
   version: string;
 }
@@ -51,14 +55,19 @@ export type ModelArgs =
   | { verb: 'history'; id: string; json: boolean }
   | ({ verb: 'remove' } & ModelRefArg & Change);
 
-export type Verb = Exclude<ModelArgs['verb'], 'help'>;
+type Verb = Exclude<ModelArgs['verb'], 'help'>;
 
 export type ParsedArgs = { ok: true; args: ModelArgs } | { ok: false; reason: string };
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-const JSON_OPTION: Options = { json: { type: 'boolean', default: false } };
-const CHANGE_OPTIONS: Options = { note: { type: 'string' }, by: { type: 'string' } };
+const HELP_OPTION: Options = { help: { type: 'boolean', short: 'h' } };
+const JSON_OPTION: Options = { ...HELP_OPTION, json: { type: 'boolean', default: false } };
+const CHANGE_OPTIONS: Options = {
+  ...HELP_OPTION,
+  note: { type: 'string' },
+  by: { type: 'string' },
+};
 
 /** Each verb's options and how many positionals it takes. */
 const VERBS: Record<Verb, { options: Options; positionals: string }> = {
@@ -119,7 +128,9 @@ function percentOf(text: string | undefined): number {
 function shadowOf(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const rate = Number(text);
-  if (!DECIMAL.test(text) || rate > 1) throw new UsageError(`--shadow ${text}: give 0 to 1`);
+  if (!DECIMAL.test(text) || !isShadowRate(rate)) {
+    throw new UsageError(`--shadow ${text}: give 0 to 1`);
+  }
   return rate;
 }
 
@@ -133,9 +144,17 @@ function changeOf(values: Record<string, unknown>, defaultActor: string): Change
   };
 }
 
-export function parseModelArgs(argv: readonly string[], defaultActor: string): ParsedArgs {
+/**
+ * `cwd` is where the user typed the command: npm runs scripts in the package's folder, so
+ * the process's own directory is not it (`INIT_CWD` is).
+ */
+export function parseModelArgs(
+  argv: readonly string[],
+  defaultActor: string,
+  cwd: string,
+): ParsedArgs {
   try {
-    return { ok: true, args: parse(argv, defaultActor) };
+    return { ok: true, args: parse(argv, defaultActor, cwd) };
   } catch (error) {
     if (error instanceof UsageError) return { ok: false, reason: error.message };
     // node:util's parseArgs reports unknown flags and missing values as TypeErrors.
@@ -143,11 +162,10 @@ export function parseModelArgs(argv: readonly string[], defaultActor: string): P
   }
 }
 
-function parse(argv: readonly string[], defaultActor: string): ModelArgs {
+function parse(argv: readonly string[], defaultActor: string, cwd: string): ModelArgs {
   const [word, ...rest] = argv;
   if (word === undefined) throw new UsageError('no verb given');
-  const helpFlag = (arg: string) => arg === '--help' || arg === '-h';
-  if (word === 'help' || helpFlag(word) || rest.some(helpFlag)) return { verb: 'help' };
+  if (word === 'help' || word === '--help' || word === '-h') return { verb: 'help' };
   if (!isVerb(word)) throw new UsageError(`unknown verb "${word}"`);
   const { options, positionals: wanted } = VERBS[word];
   const { values, positionals } = parseArgs({
@@ -156,6 +174,8 @@ function parse(argv: readonly string[], defaultActor: string): ModelArgs {
     allowPositionals: true,
     strict: true,
   });
+  // Only a flag the parser read as one: `--note=-h` is a note, not a request for help.
+  if (values.help === true) return { verb: 'help' };
   const expected = wanted === '' ? 0 : 1;
   if (positionals.length !== expected) {
     throw new UsageError(
@@ -177,7 +197,7 @@ function parse(argv: readonly string[], defaultActor: string): ModelArgs {
     case 'history':
       return { verb: word, id: modelId(first, 'model'), json };
     case 'add': {
-      const dir = resolve(first);
+      const dir = resolve(cwd, first);
       const id =
         values.id === undefined
           ? modelId(basename(dir), 'the folder name', '; give one with --id')

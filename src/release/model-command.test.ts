@@ -1,6 +1,8 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ERROR_MESSAGES } from '../core/errors';
 import { parseChannelManifest, type ChannelManifest } from '../core/model-channels';
+import type { ModelRegistryService } from '../server/registry/registry';
 import { editFile, makeTempDir } from '../../test-support/helpers';
 import { readModelFolder } from '../node/model-folder';
 import { copyModel, IMAGENET, spoil } from './model-folders.fixtures';
@@ -68,6 +70,7 @@ describe.each(REGISTRY_SETUPS.map((setup) => [name(setup), setup] as const))(
         out: { write: (text: string) => (stdout += text) },
         err: { write: (text: string) => (stderr += text) },
         defaultActor: ACTOR,
+        cwd: temp.path,
         openRegistry,
       });
       return { code, stdout, stderr, opened: openRegistry.mock.calls.length > 0 };
@@ -131,15 +134,57 @@ describe.each(REGISTRY_SETUPS.map((setup) => [name(setup), setup] as const))(
       ['labels that do not match the output size', spoil.labelLineRemoved, 'MODEL_LABELS_MISMATCH'],
       ['a truncated weight shard', spoil.truncatedShard, 'MODEL_LOAD_FAILED'],
       ['a swapped weight shard', (dir: string) => spoil.swappedShard(dir), 'MODEL_LOAD_FAILED'],
+      // Only the smoke inference finds these three.
       ['a graph TF.js cannot run', spoil.unknownOp, 'MODEL_LOAD_FAILED'],
-    ])('refuses %s with exit 1 and registers nothing', async (_, edit, code) => {
+      ['logits where the card says probabilities', spoil.softmaxRemoved, 'MODEL_INVALID'],
+      [
+        'a graph without a signature whose output is not its labels',
+        spoil.oneClassFewerWithoutSignature,
+        'MODEL_LABELS_MISMATCH',
+      ],
+    ])('refuses %s with exit 1, before it opens the registry', async (_, edit, code) => {
       await added(await copyOf(IMAGENET));
       const before = await listed();
       const result = await run('add', await copyOf(IMAGENET, edit), '--id', IMAGENET);
-      expect(result.code).toBe(1);
-      expect(result.stdout).toBe('');
+      expect(result).toMatchObject({ code: 1, stdout: '', opened: false });
       expect(result.stderr).toMatch(new RegExp(`^error ${code}: .+ \\(${IMAGENET}: .+\\)\\n$`));
       expect(await listed()).toEqual(before);
+    });
+
+    it('adds a folder given relative to where the command was typed', async () => {
+      const dir = await copyOf(IMAGENET);
+      const result = await run('add', `./${basename(dir)}`, '--id', IMAGENET);
+      expect(result).toMatchObject({
+        code: 0,
+        stdout: `${IMAGENET}@${await versionOf(dir, IMAGENET)}\n`,
+      });
+    });
+
+    it('refuses to roll out or promote a stored version whose graph cannot run, and changes nothing', async () => {
+      await added(await copyOf(IMAGENET));
+      // As the server registers MODELS_DIR at start: stored without being run.
+      const folder = await readModelFolder(await copyOf(IMAGENET, spoil.unknownOp), IMAGENET);
+      if (!folder.ok) throw new Error(folder.error.code);
+      const service = await registry.open();
+      try {
+        const registered = await service.register({ ...folder.value, note: null, actor: 'server' });
+        expect(registered.ok).toBe(true);
+      } finally {
+        await service.close();
+      }
+      const ref = `${IMAGENET}@${folder.value.version}`;
+      const before = await manifest();
+      for (const argv of [
+        ['rollout', ref, '--percent', '5'],
+        ['promote', ref],
+      ]) {
+        const result = await run(...argv);
+        expect(result, argv[0]).toMatchObject({ code: 1, stdout: '' });
+        expect(result.stderr).toMatch(
+          new RegExp(`^error MODEL_LOAD_FAILED: .+ \\(${IMAGENET}: .*could not build or run`),
+        );
+      }
+      expect(await manifest()).toEqual(before);
     });
 
     it('reports a stored file that changed after registration, in show and in add', async () => {
@@ -372,3 +417,65 @@ describe.each(REGISTRY_SETUPS.map((setup) => [name(setup), setup] as const))(
     });
   },
 );
+
+describe('npm run model when something unexpected happens', () => {
+  /** A registry whose `list` and `close` throw what `broken` says; `closed` counts the closes. */
+  function brokenRegistry(broken: { list?: Error; close?: Error }) {
+    const registry = {
+      closed: 0,
+      list: async () => {
+        if (broken.list) throw broken.list;
+        return [];
+      },
+      close: async () => {
+        registry.closed++;
+        if (broken.close) throw broken.close;
+      },
+    };
+    return registry as typeof registry & ModelRegistryService;
+  }
+
+  async function runWith(openRegistry: () => Promise<ModelRegistryService>, ...argv: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runModelCommand(argv, {
+      out: { write: (text: string) => (stdout += text) },
+      err: { write: (text: string) => (stderr += text) },
+      defaultActor: ACTOR,
+      cwd: temp.path,
+      openRegistry,
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('reports a throw in the middle of a verb as one INTERNAL line, exit 1', async () => {
+    const registry = brokenRegistry({ list: new Error('database disk image is malformed') });
+    const result = await runWith(async () => registry, 'list');
+    expect(registry.closed).toBe(1);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error INTERNAL: ${ERROR_MESSAGES.INTERNAL} (list failed: database disk image is malformed)\n`,
+    });
+  });
+
+  it('reports a registry that cannot be opened with a code, exit 1', async () => {
+    const result = await runWith(async () => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    }, 'list');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^error INTERNAL: .+ \(the registry could not be opened: connect ECONNREFUSED 127\.0\.0\.1:5432\)\n$/,
+    );
+  });
+
+  it("keeps the verb's exit status when closing the registry fails, and says so", async () => {
+    const result = await runWith(
+      async () => brokenRegistry({ close: new Error('connection terminated') }),
+      'list',
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('no model is registered\n');
+    expect(result.stderr).toMatch(/connection terminated/);
+  });
+});

@@ -1,6 +1,11 @@
 import { appError, fail, ok, type AppError, type Result } from '../core/errors';
 import { formatModelRef } from '../core/model-ref';
-import type { ModelRegistryService, ModelState } from '../server/registry/registry';
+import type { ModelFolder } from '../node/model-folder';
+import type {
+  ModelRegistryService,
+  ModelState,
+  RegisteredVersion,
+} from '../server/registry/registry';
 import { parseModelArgs, USAGE, type ModelArgs } from './model-args';
 import {
   asJson,
@@ -17,6 +22,7 @@ import {
 /**
  * The verbs of `npm run model`, one function each: parsed arguments and a registry in,
  * text on the given streams, the exit status back (0 done, 1 refused or failed, 2 usage).
+ * `runModelCommand` is the whole command, and the only way in.
  */
 
 export interface Output {
@@ -30,7 +36,7 @@ export interface CommandIo {
 
 type Args<V extends ModelArgs['verb']> = Extract<ModelArgs, { verb: V }>;
 
-export const EXIT = { done: 0, failed: 1, usage: 2 } as const;
+const EXIT = { done: 0, failed: 1, usage: 2 } as const;
 
 const change = (args: { actor: string; note: string | null }) => ({
   actor: args.actor,
@@ -54,7 +60,7 @@ async function knownModel(registry: ModelRegistryService, id: string): Promise<R
   return state === null ? fail('UNKNOWN_MODEL', `no model "${id}" is registered`) : ok(state);
 }
 
-export async function listCommand(
+async function listCommand(
   args: Args<'list'>,
   registry: ModelRegistryService,
   io: CommandIo,
@@ -65,7 +71,7 @@ export async function listCommand(
 }
 
 /** Prints a version and reads every stored file back, which checks it against its sha256. */
-export async function showCommand(
+async function showCommand(
   args: Args<'show'>,
   registry: ModelRegistryService,
   io: CommandIo,
@@ -99,17 +105,16 @@ export async function showCommand(
   return problem ? failed(io, problem) : EXIT.done;
 }
 
-/** Validates the folder before anything is stored: a bad folder leaves the registry as it was. */
-export async function addCommand(
+/**
+ * Registers a folder `runModelCommand` validated before it opened the registry: a bad folder
+ * leaves the registry, and a database that does not exist yet, as they were.
+ */
+async function addCommand(
   args: Args<'add'>,
+  folder: ModelFolder,
   registry: ModelRegistryService,
   io: CommandIo,
 ): Promise<number> {
-  // Imported here: TF.js takes a second or more to load, which no other verb needs.
-  const { validateModelFolder } = await import('./validate-folder');
-  const validated = await validateModelFolder(args.dir, args.id);
-  if (!validated.ok) return failed(io, validated.error);
-  const folder = validated.value;
   const registered = await registry.register({
     id: folder.id,
     version: folder.version,
@@ -127,11 +132,31 @@ export async function addCommand(
   return EXIT.done;
 }
 
-export async function rolloutCommand(
+/**
+ * Before a channel points devices at a version, the checks of `add` on its stored files: a
+ * version the server registered at start from MODELS_DIR has never been run (the server
+ * has no TF.js). A version the registry does not know is left for the change to refuse.
+ */
+async function checkBeforeChannel(
+  registry: ModelRegistryService,
+  id: string,
+  version: string,
+): Promise<Result<void>> {
+  const state = await registry.model(id);
+  const stored: RegisteredVersion | undefined = state?.versions.find((v) => v.version === version);
+  if (stored === undefined) return ok(undefined);
+  // Imported here: TF.js takes a second or more to load, which the other verbs do not need.
+  const { validateStoredVersion } = await import('./validate-folder');
+  return validateStoredVersion(registry, stored);
+}
+
+async function rolloutCommand(
   args: Args<'rollout'>,
   registry: ModelRegistryService,
   io: CommandIo,
 ): Promise<number> {
+  const checked = await checkBeforeChannel(registry, args.id, args.version);
+  if (!checked.ok) return failed(io, checked.error);
   const result = await registry.rollout(args.id, args.version, {
     percent: args.percent,
     ...(args.shadowRate === undefined ? {} : { shadowRate: args.shadowRate }),
@@ -145,16 +170,18 @@ export async function rolloutCommand(
   );
 }
 
-export async function promoteCommand(
+async function promoteCommand(
   args: Args<'promote'>,
   registry: ModelRegistryService,
   io: CommandIo,
 ): Promise<number> {
+  const checked = await checkBeforeChannel(registry, args.id, args.version);
+  if (!checked.ok) return failed(io, checked.error);
   const result = await registry.promote(args.id, args.version, change(args));
   return report(io, result, () => `${formatModelRef(args)} is stable`);
 }
 
-export async function rollbackCommand(
+async function rollbackCommand(
   args: Args<'rollback'>,
   registry: ModelRegistryService,
   io: CommandIo,
@@ -167,7 +194,7 @@ export async function rollbackCommand(
   );
 }
 
-export async function historyCommand(
+async function historyCommand(
   args: Args<'history'>,
   registry: ModelRegistryService,
   io: CommandIo,
@@ -179,7 +206,7 @@ export async function historyCommand(
   return EXIT.done;
 }
 
-export async function removeCommand(
+async function removeCommand(
   args: Args<'remove'>,
   registry: ModelRegistryService,
   io: CommandIo,
@@ -188,8 +215,9 @@ export async function removeCommand(
   return report(io, result, () => `${formatModelRef(args)} removed`);
 }
 
-export function runVerb(
-  args: Exclude<ModelArgs, { verb: 'help' }>,
+/** Every verb but `add`, which needs its folder validated first (`runModelCommand`). */
+function runVerb(
+  args: Exclude<ModelArgs, { verb: 'help' | 'add' }>,
   registry: ModelRegistryService,
   io: CommandIo,
 ): Promise<number> {
@@ -198,8 +226,6 @@ export function runVerb(
       return listCommand(args, registry, io);
     case 'show':
       return showCommand(args, registry, io);
-    case 'add':
-      return addCommand(args, registry, io);
     case 'rollout':
       return rolloutCommand(args, registry, io);
     case 'promote':
@@ -215,41 +241,76 @@ export function runVerb(
 
 export interface ModelCommandDeps extends CommandIo {
   /**
-   * Called only once the arguments are known to be good; the registry is closed before the
-   * command returns. It throws when the configuration or the database is unusable: that is
-   * the environment's failure, not one the command expects.
+   * Called only once the arguments (and for `add`, the folder) are known to be good; the
+   * registry is closed before the command returns. It throws when the configuration or the
+   * database is unusable: that is the environment's failure, not one the command expects.
    */
   openRegistry(): Promise<ModelRegistryService>;
   /** Who a change is by without `--by`. */
   defaultActor: string;
+  /** What a relative folder of `add` is relative to: where the user typed the command. */
+  cwd: string;
 }
 
-/** The whole command: parse, open the registry, run the verb, close. */
+/** A throw nothing expected, as an error of the one vocabulary: INTERNAL, with what was being done. */
+function unexpected(what: string, error: unknown): AppError {
+  const message = error instanceof Error ? error.message : String(error);
+  return appError('INTERNAL', `${what}: ${message}`);
+}
+
+/**
+ * The whole command: parse, validate (for `add`), open the registry, run the verb, close.
+ * Whatever happens, it ends with an exit status and at most one error line on stderr,
+ * never with an exception.
+ */
 export async function runModelCommand(
   argv: readonly string[],
   deps: ModelCommandDeps,
 ): Promise<number> {
-  const parsed = parseModelArgs(argv, deps.defaultActor);
+  const parsed = parseModelArgs(argv, deps.defaultActor, deps.cwd);
   if (!parsed.ok) {
     deps.err.write(`${parsed.reason}\n${USAGE}\n`);
     return EXIT.usage;
   }
-  if (parsed.args.verb === 'help') {
+  const { args } = parsed;
+  if (args.verb === 'help') {
     deps.out.write(`${USAGE}\n`);
     return EXIT.done;
   }
-  let registry: ModelRegistryService;
   try {
-    registry = await deps.openRegistry();
+    let folder: ModelFolder | null = null;
+    if (args.verb === 'add') {
+      // Imported here: TF.js takes a second or more to load, which most verbs do not need.
+      const { validateModelFolder } = await import('./validate-folder');
+      const validated = await validateModelFolder(args.dir, args.id);
+      if (!validated.ok) return failed(deps, validated.error);
+      folder = validated.value;
+    }
+    let registry: ModelRegistryService;
+    try {
+      registry = await deps.openRegistry();
+    } catch (error) {
+      return failed(deps, unexpected('the registry could not be opened', error));
+    }
+    let status: number;
+    try {
+      status =
+        args.verb === 'add'
+          ? await addCommand(args, folder!, registry, deps)
+          : await runVerb(args, registry, deps);
+    } catch (error) {
+      status = failed(deps, unexpected(`${args.verb} failed`, error));
+    }
+    try {
+      await registry.close();
+    } catch (error) {
+      // The verb's outcome stands: what it did is done (or not), whatever closing says.
+      deps.err.write(
+        `warning: the registry did not close cleanly (${unexpected('close', error).detail})\n`,
+      );
+    }
+    return status;
   } catch (error) {
-    deps.err.write(
-      `error: the registry could not be opened (${error instanceof Error ? error.message : String(error)})\n`,
-    );
-    return EXIT.failed;
-  }
-  try {
-    return await runVerb(parsed.args, registry, deps);
-  } finally {
-    await registry.close();
+    return failed(deps, unexpected(`${args.verb} failed`, error));
   }
 }

@@ -13,7 +13,7 @@ export const SHARD = 'group1-shard1of1.bin';
 
 type ModelJson = {
   modelTopology: { node: { name: string; op: string }[] };
-  signature: { inputs: Record<string, TensorInfo>; outputs: Record<string, TensorInfo> };
+  signature?: { inputs: Record<string, TensorInfo>; outputs: Record<string, TensorInfo> };
 };
 type TensorInfo = { tensorShape: { dim: { size: string }[] } };
 
@@ -68,7 +68,7 @@ export const spoil = {
   },
   async inputSize(dir: string, size: number): Promise<void> {
     await editModelJson(dir, (model) => {
-      const dims = Object.values(model.signature.inputs)[0]!.tensorShape.dim;
+      const dims = Object.values(model.signature!.inputs)[0]!.tensorShape.dim;
       dims[1]!.size = String(size);
       dims[2]!.size = String(size);
     });
@@ -80,6 +80,13 @@ export const spoil = {
       const source = JSON.parse(text) as { outputShape: number[] };
       source.outputShape = [1, source.outputShape[1]! - 1];
       return JSON.stringify(source);
+    });
+  },
+  /** As `oneClassFewerThanTheGraph`, in a model.json without a signature to read the size from. */
+  async oneClassFewerWithoutSignature(dir: string): Promise<void> {
+    await spoil.oneClassFewerThanTheGraph(dir);
+    await editModelJson(dir, (model) => {
+      delete model.signature;
     });
   },
 };

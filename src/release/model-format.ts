@@ -114,7 +114,7 @@ function cardLines(card: ModelCard): string[] {
     `input        "${input.name}" ${input.size}×${input.size}×${input.channels}, range [${input.range.join(', ')}]`,
     `output       ${output.classes} classes, ${output.isProbability ? 'probabilities' : 'scores'}`,
     `calibration  ${calibration === null ? 'none' : `temperature ${calibration.temperature}, fitted on ${calibration.fittedOn}`}`,
-    `created      ${card.created}`,
+    `created      ${card.created ?? 'unknown'}`,
     `parent       ${card.parent ?? 'none'}`,
     ...(card.evaluation.length === 0
       ? ['evaluation   none']

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, SHARED_DIR } from '../node/shared-paths';
 import { readModelFolder } from '../node/model-folder';
-import { IMAGENET } from './model-folders.fixtures';
+import { copyModel, IMAGENET, spoil } from './model-folders.fixtures';
+import { makeTempDir } from '../../test-support/helpers';
 import { runModelCommand } from './model-command';
 import { makeTestRegistry, type TestRegistry } from '../../test-support/stores';
 import { registryEnv } from './registry-stores.fixtures';
@@ -13,10 +14,11 @@ import { registryEnv } from './registry-stores.fixtures';
 function npm(
   args: string[],
   env: Record<string, string>,
+  cwd = PROJECT_ROOT,
 ): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('npm', args, {
-      cwd: PROJECT_ROOT,
+      cwd,
       // Empty values count as unset: a developer's DATABASE_URL or MODEL_STORE is never used.
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,6 +47,7 @@ describe('npm run model', () => {
       out: { write: () => true },
       err: { write: () => true },
       defaultActor: 'tester',
+      cwd: PROJECT_ROOT,
       openRegistry: () => registry.open(),
     });
     expect(added).toBe(0);
@@ -58,5 +61,47 @@ describe('npm run model', () => {
     expect(stdout).toMatch(
       new RegExp(`^${IMAGENET}\n  ${folder.value.version}  registered \\S+Z  stable$`, 'm'),
     );
+  });
+
+  it('refuses a bad folder, given relative to where npm was typed, with exit 1 and one error line', async () => {
+    const temp = await makeTempDir('model-cli');
+    try {
+      await copyModel(temp.path, IMAGENET, 'short-labels');
+      await spoil.labelLineRemoved(join(temp.path, 'short-labels'));
+      // Typed in the temp folder: npm runs the script in the package, and says where in INIT_CWD.
+      const { exitCode, stdout, stderr } = await npm(
+        [
+          '--prefix',
+          PROJECT_ROOT,
+          'run',
+          '-s',
+          'model',
+          '--',
+          'add',
+          './short-labels',
+          '--id',
+          IMAGENET,
+        ],
+        registryEnv(registry),
+        temp.path,
+      );
+      expect(exitCode).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(
+        /^error MODEL_LABELS_MISMATCH: .+ \(imagenet-mobilenet-v2: labels\.txt has 1000 lines, the model outputs 1001\)\n$/,
+      );
+    } finally {
+      await temp.remove();
+    }
+  });
+
+  it('gives exit 2 and the usage for a verb it does not know', async () => {
+    const { exitCode, stdout, stderr } = await npm(
+      ['run', '-s', 'model', '--', 'publish'],
+      registryEnv(registry),
+    );
+    expect(exitCode).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^unknown verb "publish"\nusage: npm run model -- <verb> \[options\]\n/);
   });
 });

@@ -23,6 +23,8 @@ process.exitCode = await runModelCommand(process.argv.slice(2), {
   out: process.stdout,
   err: process.stderr,
   defaultActor: osUser(),
+  // npm runs the script in the package's folder and says where the user was in INIT_CWD.
+  cwd: process.env.INIT_CWD ?? process.cwd(),
   async openRegistry() {
     const loaded = loadConfig(process.env);
     if (!loaded.ok)

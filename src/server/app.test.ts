@@ -8,6 +8,7 @@ import { parseServedManifest } from '../core/model-channels';
 import type { ModelEntry } from '../core/model-manifest';
 import { buildApp } from './app';
 import { IMMUTABLE } from './model-http';
+import { folderSource } from './model-source';
 import { loadModelRegistry, type ModelRegistry } from '../node/model-registry';
 import {
   copyModel,
@@ -32,7 +33,10 @@ beforeAll(async () => {
 describe('without a build (API and models only)', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = buildApp({ distDir: '/nonexistent/dist', logLevel: 'silent' }, { registry });
+    app = buildApp(
+      { distDir: '/nonexistent/dist', logLevel: 'silent' },
+      { models: folderSource(registry) },
+    );
     // Routes that exist only to exercise the error handler.
     app.get('/test/crash', async () => {
       throw new Error('secret database password in this message');
@@ -228,7 +232,7 @@ describe('with a build in DIST_DIR', () => {
     await writeFile(join(temp.path, 'assets', 'index-a1b2c3.js'), 'console.log(1);');
     await writeFile(join(temp.path, 'assets', 'index-a1b2c3.js.map'), '{"sources":[]}');
     await writeFile(join(temp.path, 'assets', 'tfjs-backend-wasm-d4e5f6.wasm'), 'wasm');
-    app = buildApp({ distDir: temp.path, logLevel: 'silent' }, { registry });
+    app = buildApp({ distDir: temp.path, logLevel: 'silent' }, { models: folderSource(registry) });
     await app.ready();
   });
   afterAll(async () => {
@@ -297,7 +301,10 @@ describe('a model changed on disk after start-up', () => {
     try {
       const dir = await copyModel(temp.path, 'inat-birds-mobilenet-v2');
       const copy = await loadModelRegistry(temp.path);
-      const app = buildApp({ distDir: '/nonexistent', logLevel: 'silent' }, { registry: copy });
+      const app = buildApp(
+        { distDir: '/nonexistent', logLevel: 'silent' },
+        { models: folderSource(copy) },
+      );
       const url = `${copy.manifest.models[0]?.baseUrl}labels.txt`;
       expect((await app.inject(url)).statusCode).toBe(200);
 
@@ -305,6 +312,12 @@ describe('a model changed on disk after start-up', () => {
       const res = await app.inject(url);
       expect(res.statusCode).toBe(500);
       expect(res.json()).toEqual(INTERNAL);
+      // Nothing a cache would keep for a year under the old file's etag.
+      expect(res.headers['cache-control']).not.toBe(IMMUTABLE);
+      expect(res.headers.etag).toBeUndefined();
+      const head = await app.inject({ method: 'HEAD', url });
+      expect(head.statusCode).toBe(500);
+      expect(head.headers.etag).toBeUndefined();
       await app.close();
     } finally {
       await temp.remove();
@@ -323,7 +336,7 @@ describe('the OpenAPI document', () => {
         metricsToken: METRICS_TOKEN,
         feedback: { exportToken: 'e'.repeat(32) },
       },
-      { registry },
+      { models: folderSource(registry) },
     );
     try {
       app.addHook('onRoute', ({ method, url }) => {
@@ -370,7 +383,7 @@ describe('GET /metrics with METRICS_TOKEN', () => {
   it('answers only a bearer of the token', async () => {
     const app = buildApp(
       { distDir: '/nonexistent', logLevel: 'silent', metricsToken: METRICS_TOKEN },
-      { registry },
+      { models: folderSource(registry) },
     );
     try {
       for (const authorization of [undefined, 'Bearer wrong', `Bearer ${METRICS_TOKEN}x`]) {

@@ -5,7 +5,6 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { FEEDBACK_API_PATH } from '../core/feedback';
-import type { ModelRegistry } from '../node/model-registry';
 import {
   DEFAULT_FEEDBACK_CONFIG,
   DEFAULT_TIMEOUTS,
@@ -18,7 +17,7 @@ import { errorReply, type ErrorReply } from './http-errors';
 import { createMetrics } from './metrics';
 import { SECURITY_HEADERS } from './model-http';
 import { createModelMemory } from './model-memory';
-import { folderSource, type ModelSource } from './model-source';
+import type { ModelSource } from './model-source';
 import { SWAGGER_OPTIONS } from './openapi';
 import { rateLimitPluginOptions } from './rate-limit';
 import { exportRoutes } from './routes/export';
@@ -35,10 +34,10 @@ import { transportOptions } from './transport';
 export interface AppDeps {
   /**
    * What /models serves and feedback is checked against: the registry as the server keeps
-   * it live (registry/live-models.ts), or a models folder read once (tests and tools).
-   * Built before the app: hashing the models per request would be far too slow.
+   * it live (`openLiveModels`), or a models folder read once (`folderSource`, for tests and
+   * tools). Built before the app: hashing the models per request would be far too slow.
    */
-  registry: ModelSource | ModelRegistry;
+  models: ModelSource;
   /**
    * Opened (and closed) by the caller: the app only uses it. Without one (tools that only
    * serve the app and the models), feedback goes to an in-memory database that the app
@@ -114,7 +113,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
 
   // Every start, and every change of channels, remembers the versions served, so that
   // feedback queued for them is still taken after they are replaced (or removed).
-  const source = 'resolveFile' in deps.registry ? folderSource(deps.registry) : deps.registry;
+  const source = deps.models;
   const models = createModelMemory(source, store);
   app.addHook('onReady', () => models.rememberServed());
   const unsubscribe = source.subscribe({

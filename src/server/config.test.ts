@@ -64,6 +64,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes a refresh interval up to the 10 s within which every server must see a change', () => {
+    const slowest = loadConfig({ MODEL_REFRESH_MS: '10000' });
+    expect(slowest.ok && slowest.config.registry.refreshMs).toBe(10_000);
+    expect(loadConfig({ MODEL_REFRESH_MS: '600000' }).ok).toBe(false);
+  });
+
   it('reads the registry settings; the files go in the database only on PostgreSQL', () => {
     const folder = loadConfig({
       MODEL_STORE_DIR: 'var/model-files',
@@ -217,6 +223,8 @@ describe('loadConfig', () => {
     ['HEADERS_TIMEOUT_MS', '200000'],
     ['MODEL_STORE', 'cloud'],
     ['MODEL_REFRESH_MS', '10'],
+    // A change must reach every server within 10 s: a slower poll would break that.
+    ['MODEL_REFRESH_MS', '10001'],
     ['MODEL_CACHE_BYTES', '-1'],
   ])('rejects %s=%s and names the variable', (name, value) => {
     const result = loadConfig({ [name]: value });

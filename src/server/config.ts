@@ -17,6 +17,9 @@ export const PG_SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const DEFAULT_RATE_LIMIT = { burst: 30, perMinute: 60 };
 
+/** Every running server serves a change of the model channels within this time. */
+export const MAX_MODEL_REFRESH_MS = 10_000;
+
 /**
  * How long a client may take, so that a stalled or trickling connection cannot hold a
  * request's memory for as long as it likes. A 5 MiB batch takes about 40 s on a 1 Mbit/s
@@ -64,8 +67,11 @@ const envSchema = z.object({
    */
   MODEL_STORE: z.enum(['folder', 'database']).default('folder'),
   MODEL_STORE_DIR: z.string().default('data/models'),
-  /** How often a server asks the registry whether its channels changed. */
-  MODEL_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+  /**
+   * How often a server asks the registry whether its channels changed: at most the time
+   * within which a change must reach every running server (issue 9).
+   */
+  MODEL_REFRESH_MS: z.coerce.number().int().min(100).max(MAX_MODEL_REFRESH_MS).default(2000),
   /** The model files a server keeps in memory (checked once, then sent from there). */
   MODEL_CACHE_BYTES: z.coerce
     .number()

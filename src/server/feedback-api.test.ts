@@ -11,6 +11,7 @@ import {
 import { exifGpsApp1, withSegmentsAfterSoi } from '../core/photo-policy.fixtures';
 import { loadModelRegistry } from '../node/model-registry';
 import { buildApp } from './app';
+import { folderSource } from './model-source';
 import { CONTENT_SECURITY_POLICY } from './security';
 import {
   buildTestApp,
@@ -418,7 +419,7 @@ describe('the feedback API, whatever the store', () => {
             // A window of 20 s: 2 requests per window are 6 per minute.
             feedback: { rateLimit: { burst: 2, perMinute: 6 } },
           },
-          { registry },
+          { models: folderSource(registry) },
         ),
       );
     const send = (

@@ -6,6 +6,7 @@ import { testModel, makeRecord, testRegistry } from '../../test-support/feedback
 import { buildApp } from './app';
 import type { TimeoutConfig } from './config';
 import type { FeedbackStore } from './feedback-store';
+import { folderSource } from './model-source';
 import { openSqliteStore } from './sqlite-store';
 
 /**
@@ -64,7 +65,7 @@ async function startServer(
   const store = openSqliteStore(':memory:');
   const app = buildApp(
     { distDir: '/nonexistent', logLevel: 'info', timeouts },
-    { registry: await testRegistry(), store, logStream: { write } },
+    { models: folderSource(await testRegistry()), store, logStream: { write } },
   );
   prepare(app);
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { pendingMigrations } from './migrations';
+import { checkSchemaName, inTransaction, pgLockKey } from './pg-transaction';
 
 /**
  * Applies the pending migrations, for every module that opens the database on a connection
@@ -30,17 +31,13 @@ export function migrateSqlite(db: Database.Database): void {
   }).immediate();
 }
 
-/** One key for every process and module that migrates this schema. */
-export function migrationLockKey(schema: string | null): string {
-  return `fieldid:${schema ?? 'default'}:migrate`;
-}
-
-/** Under the migration's advisory lock; `schema` must be a checked identifier. */
+/**
+ * Under the migration's advisory lock, so that servers starting together apply each
+ * migration once. `schema` is checked here too: it goes into the SQL unquoted.
+ */
 export async function migratePostgres(pool: pg.Pool, schema: string | null): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [migrationLockKey(schema)]);
+  checkSchemaName(schema);
+  await inTransaction(pool, { lock: { key: pgLockKey(schema, 'migrate') } }, async (client) => {
     if (schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY,
@@ -57,11 +54,5 @@ export async function migratePostgres(pool: pg.Pool, schema: string | null): Pro
         migration.name,
       ]);
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

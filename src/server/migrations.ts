@@ -74,8 +74,9 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'model registry',
     // Versions are immutable (their files a JSON array in registration order, the card as
-    // the text it was hashed from); the channels point at them, so a version in use cannot
-    // be deleted; the log is append-only, and its max(seq) is the revision servers poll.
+    // the text it was hashed from), held so by a trigger; the channels point at them, so a
+    // version in use cannot be deleted, and say when they last changed (the manifest's
+    // generatedAt); the log is append-only, and its max(seq) is the revision servers poll.
     sqlite: `
       CREATE TABLE model_versions (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -89,6 +90,8 @@ export const MIGRATIONS: readonly Migration[] = [
         note TEXT,
         UNIQUE (model_id, version)
       ) STRICT;
+      CREATE TRIGGER model_versions_no_update BEFORE UPDATE ON model_versions
+        BEGIN SELECT RAISE(ABORT, 'model_versions are immutable'); END;
       CREATE TABLE model_channels (
         model_id TEXT PRIMARY KEY,
         stable_version TEXT NOT NULL,
@@ -97,6 +100,7 @@ export const MIGRATIONS: readonly Migration[] = [
         candidate_salt TEXT,
         candidate_shadow_rate REAL,
         candidate_since TEXT,
+        changed_at TEXT NOT NULL,
         FOREIGN KEY (model_id, stable_version) REFERENCES model_versions (model_id, version),
         FOREIGN KEY (model_id, candidate_version) REFERENCES model_versions (model_id, version),
         CHECK ((candidate_version IS NULL) = (candidate_percent IS NULL)
@@ -135,6 +139,11 @@ export const MIGRATIONS: readonly Migration[] = [
         note TEXT,
         UNIQUE (model_id, version)
       );
+      CREATE FUNCTION model_versions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'model_versions are immutable'; END
+      $$;
+      CREATE TRIGGER model_versions_immutable BEFORE UPDATE ON model_versions
+        FOR EACH ROW EXECUTE FUNCTION model_versions_immutable();
       CREATE TABLE model_channels (
         model_id TEXT PRIMARY KEY,
         stable_version TEXT NOT NULL,
@@ -143,6 +152,7 @@ export const MIGRATIONS: readonly Migration[] = [
         candidate_salt TEXT,
         candidate_shadow_rate DOUBLE PRECISION,
         candidate_since TIMESTAMPTZ,
+        changed_at TIMESTAMPTZ NOT NULL,
         FOREIGN KEY (model_id, stable_version) REFERENCES model_versions (model_id, version),
         FOREIGN KEY (model_id, candidate_version) REFERENCES model_versions (model_id, version),
         CHECK ((candidate_version IS NULL) = (candidate_percent IS NULL)

@@ -43,7 +43,7 @@ export function folderSource(registry: ModelRegistry): ModelSource {
       const file = registry.findFile(id, version, path);
       if (file === null) return null;
       const { bytes, sha256 } = file;
-      return { path: file.path, bytes, sha256, open: () => openModelFile(file) };
+      return { path: file.path, bytes, sha256, open: () => openChecked(file) };
     },
     labels: async (id, version) => registry.labels(id, version),
     subscribe: () => () => {},
@@ -54,7 +54,7 @@ export function folderSource(registry: ModelRegistry): ModelSource {
  * Opens a file of the folder and checks it still has the size the manifest announced: a
  * model replaced on disk while the server runs must not be sent under the old version's URL.
  */
-export async function openModelFile(file: ServedFile): Promise<ReadStream> {
+async function openChecked(file: ServedFile): Promise<ReadStream> {
   const handle = await open(file.absolutePath, 'r');
   const { size } = await handle.stat();
   if (size !== file.bytes) {

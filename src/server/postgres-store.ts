@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { PG_SCHEMA_NAME } from './config';
 import {
   insertOutcome,
   pagedExport,
@@ -8,6 +7,7 @@ import {
   type StoredFeedback,
 } from './feedback-store';
 import { migratePostgres } from './migrate';
+import { checkSchemaName, inTransaction, pgLockKey } from './pg-transaction';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -33,8 +33,7 @@ interface Row {
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<FeedbackStore> {
   const { schema } = options;
-  if (schema !== null && !PG_SCHEMA_NAME.test(schema))
-    throw new Error(`invalid schema name ${schema}`);
+  checkSchemaName(schema);
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
@@ -45,7 +44,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  const lockKey = (purpose: string) => `fieldid:${schema ?? 'default'}:${purpose}`;
+  const insertLock = { key: pgLockKey(schema, 'insert') };
 
   try {
     await migratePostgres(pool, schema);
@@ -59,8 +58,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async insertMany(items) {
       if (items.length === 0) return [];
       const ids = items.map((item) => item.id);
-      return transaction(pool, async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey('insert')]);
+      return inTransaction(pool, { lock: insertLock }, async (client) => {
         const inserted = await client.query<{ id: string }>(
           `INSERT INTO feedback (id, payload_sha256, model_id, model_version, verdict, day, record, photo)
            SELECT id, payload_sha256, model_id, model_version, verdict, day, record, photo
@@ -161,19 +159,4 @@ function toStored(row: Row): StoredFeedback {
     hasPhoto: row.has_photo,
     photo: row.photo === null ? null : new Uint8Array(row.photo),
   };
-}
-
-async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>) {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
 }

@@ -1,7 +1,4 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseChannelManifest } from '../core/model-channels';
 import { entryOf } from '../node/model-folder';
@@ -13,7 +10,12 @@ import type { ModelRegistryService, NewVersion } from './registry/registry';
 import { fakeVersion } from './registry/registry.fixtures';
 import { makeRecord, postFeedback } from '../../test-support/feedback';
 import { expectSecurityHeaders } from '../../test-support/helpers';
-import { makeTestRegistry, REGISTRY_SETUPS, type TestRegistry } from '../../test-support/stores';
+import {
+  alterStored,
+  makeTestRegistry,
+  REGISTRY_SETUPS,
+  type TestRegistry,
+} from '../../test-support/stores';
 
 /** /models and feedback served from the registry, as server.ts wires them, through `inject`. */
 
@@ -43,7 +45,7 @@ describe.each(REGISTRY_SETUPS)(
           logLevel: 'silent',
           feedback: { rateLimit: { burst: 10_000, perMinute: 600_000 } },
         },
-        { registry: models, store },
+        { models, store },
       );
       await built.ready();
       return built;
@@ -156,25 +158,33 @@ describe.each(REGISTRY_SETUPS)(
       expect(unlisted.statusCode).toBe(404);
     });
 
-    it('answers 500 (details in the log only) for a stored file altered since registration', async () => {
-      const shard = v1.files[1]!;
-      if (t.storeDir !== null) {
-        await writeFile(join(t.storeDir, shard.sha256.slice(0, 2), shard.sha256), 'tampered');
-      } else {
-        const config = t.database.config;
-        if (config.kind !== 'postgres') throw new Error('expected PostgreSQL');
-        const client = new pg.Client({ connectionString: config.connectionString });
-        await client.connect();
-        await client.query(
-          `UPDATE ${config.schema}.model_blobs SET data = 'x'::bytea WHERE sha256 = $1`,
-          [shard.sha256],
-        );
-        await client.end();
-      }
-      const res = await app.inject(`/models/birds/${v1.version}/${shard.path}`);
+    /** A 500 that no cache keeps: no year-long cache-control, not the file's etag. */
+    const expectUncacheable500 = (res: Awaited<ReturnType<FastifyInstance['inject']>>) => {
       expect(res.statusCode).toBe(500);
+      expect(res.headers['cache-control']).not.toBe(IMMUTABLE);
+      expect(String(res.headers['cache-control'] ?? '')).not.toMatch(/max-age|immutable/);
+      expect(res.headers.etag).toBeUndefined();
+    };
+
+    it('answers 500 (details in the log only, nothing cacheable) for a stored file altered since registration', async () => {
+      const shard = v1.files[1]!;
+      await alterStored(t, shard.sha256);
+      const url = `/models/birds/${v1.version}/${shard.path}`;
+      const res = await app.inject(url);
+      expectUncacheable500(res);
       expect(res.json().error.code).toBe('INTERNAL');
       expect(res.body).not.toContain('MODEL_FILE_CHANGED');
+      // HEAD answers as GET would: not a 200 for a file that cannot be sent.
+      expectUncacheable500(await app.inject({ method: 'HEAD', url }));
+      // The others are still served.
+      expect((await app.inject(`/models/birds/${v1.version}/labels.txt`)).statusCode).toBe(200);
+    });
+
+    it('answers 500, nothing cacheable, for a file it cannot read because the database is gone', async () => {
+      await registry.close();
+      const url = `/models/birds/${v1.version}/${v1.files[0]!.path}`;
+      expectUncacheable500(await app.inject(url));
+      expectUncacheable500(await app.inject({ method: 'HEAD', url }));
     });
 
     it('takes feedback for every registered version, each checked against its own labels', async () => {

@@ -1,9 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseChannelManifest, type ChannelManifest } from '../core/model-channels';
 import { readModelFolder } from '../node/model-folder';
-import type { ModelRegistryService } from './registry/registry';
 import { copyModel, editFile, makeTempDir } from '../../test-support/helpers';
 import {
   openServerRegistry,
@@ -12,7 +10,7 @@ import {
   waitForLine,
   waitForUrl,
 } from '../../test-support/server-process';
-import { makeTestDatabase, STORE_KINDS, type TestDatabase } from '../../test-support/stores';
+import { makeTestDatabase, STORE_KINDS } from '../../test-support/stores';
 
 /**
  * Two real server processes on one database, and a change made through a third connection
@@ -29,64 +27,65 @@ async function servedManifest(origin: string): Promise<ChannelManifest> {
   return parsed.manifest;
 }
 
-/** Asks every origin until `done` holds for all of them; fails after WITHIN_MS. */
+/** Asks every origin until `done` holds for all of them; fails once WITHIN_MS have passed. */
 async function untilAll(
   origins: readonly string[],
   done: (manifest: ChannelManifest) => boolean,
-): Promise<number> {
-  const started = Date.now();
+): Promise<void> {
+  const deadline = Date.now() + WITHIN_MS;
   for (;;) {
     const manifests = await Promise.all(origins.map(servedManifest));
-    if (manifests.every(done)) return Date.now() - started;
-    if (Date.now() - started > WITHIN_MS)
-      throw new Error('the servers did not all pick it up in time');
+    if (manifests.every(done)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the servers did not all pick it up within ${WITHIN_MS} ms`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-describe.each(STORE_KINDS)('two servers on one %s database', (kind) => {
-  let database: TestDatabase;
-  let temp: Awaited<ReturnType<typeof makeTempDir>>;
-  let env: Record<string, string>;
-  let servers: ChildProcess[] = [];
-  let origins: string[] = [];
-  let cli: ModelRegistryService;
+describe.each(STORE_KINDS)('servers on one %s database', (kind) => {
+  // Each test on a database, a MODELS_DIR and servers of its own: none depends on another.
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
 
-  beforeAll(async () => {
-    database = await makeTestDatabase(kind);
-    temp = await makeTempDir('two-servers');
+  /** A fresh database, a MODELS_DIR with the birds model, and `count` servers started together on them. */
+  async function startServers(count: number) {
+    const database = await makeTestDatabase(kind);
+    cleanups.push(() => database.remove());
+    const temp = await makeTempDir('servers');
+    cleanups.push(() => temp.remove());
     const modelsDir = join(temp.path, 'models');
     await copyModel(modelsDir, BIRDS);
     const { config } = database;
-    env = {
+    const env = {
       MODELS_DIR: modelsDir,
       LOG_LEVEL: 'info',
       ...(config.kind === 'postgres'
         ? { DATABASE_URL: config.connectionString, PG_SCHEMA: config.schema ?? '' }
         : { SQLITE_PATH: config.path }),
     };
-    // Started together: both register MODELS_DIR at once, and one version comes of it.
-    servers = [startServer(env), startServer(env)];
-    origins = await Promise.all(servers.map(waitForUrl));
-    cli = await openServerRegistry(env);
-  }, 60_000);
-  afterAll(async () => {
-    await cli?.close();
-    await Promise.all(servers.map(stopServer));
-    await database.remove();
-    await temp.remove();
-  });
+    const servers = Array.from({ length: count }, () => startServer(env));
+    cleanups.push(() => Promise.all(servers.map(stopServer)).then(() => {}));
+    const origins = await Promise.all(servers.map(waitForUrl));
+    const cli = await openServerRegistry(env);
+    cleanups.push(() => cli.close());
+    return { temp, env, origins, cli };
+  }
 
-  it('registered MODELS_DIR once, and both serve it as stable', async () => {
+  it('registers MODELS_DIR once when two start together, and both serve it as stable', async () => {
+    const { origins, cli } = await startServers(2);
     const state = await cli.model(BIRDS);
     expect(state?.versions).toHaveLength(1);
     expect(await cli.history(BIRDS)).toHaveLength(1);
     const [a, b] = await Promise.all(origins.map(servedManifest));
     expect(a?.models[BIRDS]?.stable.version).toBe(state?.stable);
-    expect(b?.models).toEqual(a?.models);
-  });
+    expect(b).toEqual(a);
+  }, 60_000);
 
   it('both serve a rollout made through a third connection within 10 s, then its rollback', async () => {
+    const { temp, origins, cli } = await startServers(2);
     const changed = await copyModel(join(temp.path, 'next'), BIRDS);
     await editFile(join(changed, 'labels.txt'), (text) => text.replace(/\)\n/, ' kite)\n'));
     const folder = await readModelFolder(changed, BIRDS);
@@ -96,8 +95,7 @@ describe.each(STORE_KINDS)('two servers on one %s database', (kind) => {
     const rollout = await cli.rollout(BIRDS, version, { ...BY, percent: 50 });
     expect(rollout.ok).toBe(true);
 
-    const took = await untilAll(origins, (m) => m.models[BIRDS]?.candidate?.version === version);
-    expect(took).toBeLessThan(WITHIN_MS);
+    await untilAll(origins, (m) => m.models[BIRDS]?.candidate?.version === version);
     // The candidate's files are served by both, from the shared store.
     const labels = files.find((f) => f.path === 'labels.txt');
     for (const origin of origins) {
@@ -109,21 +107,22 @@ describe.each(STORE_KINDS)('two servers on one %s database', (kind) => {
 
     expect((await cli.rollback(BIRDS, BY)).ok).toBe(true);
     await untilAll(origins, (m) => m.models[BIRDS]?.candidate === undefined);
-  }, 30_000);
+  }, 60_000);
 
   it('a server started on a changed MODELS_DIR registers it but keeps stable, and says how to roll it out', async () => {
+    const { temp, env, cli } = await startServers(1);
     const modelsDir = join(temp.path, 'changed-models');
     const dir = await copyModel(modelsDir, BIRDS);
     await editFile(join(dir, 'labels.txt'), (text) => text.replace(/\)\n/, ' heron)\n'));
     const before = (await cli.model(BIRDS))?.stable;
-    const third = startServer({ ...env, MODELS_DIR: modelsDir });
+    const second = startServer({ ...env, MODELS_DIR: modelsDir });
     try {
-      const warning = await waitForLine(third, 'npm run model -- rollout');
+      const warning = await waitForLine(second, 'npm run model -- rollout');
       expect(warning).toMatch(new RegExp(`rollout ${BIRDS}@[0-9a-f]{10} --percent P`));
-      const origin = await waitForUrl(third);
+      const origin = await waitForUrl(second);
       expect((await servedManifest(origin)).models[BIRDS]?.stable.version).toBe(before);
     } finally {
-      await stopServer(third);
+      await stopServer(second);
     }
-  }, 30_000);
+  }, 60_000);
 });

@@ -68,7 +68,7 @@ try {
   process.exit(1);
 }
 
-const app = buildApp(config, { registry: models, store });
+const app = buildApp(config, { models, store });
 if (bootstrapProblem !== null) {
   app.log.warn(
     `MODELS_DIR=${config.modelsDir} was not registered (${bootstrapProblem}); serving the registry's models`,

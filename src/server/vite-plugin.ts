@@ -34,7 +34,11 @@ async function send(
   response: ModelResponse,
 ): Promise<void> {
   const withBody = req.method !== 'HEAD';
-  const body = response.kind === 'file' && withBody ? await response.file.open() : null;
+  // Opened before the head is written, as the server does (routes/models.ts): a file that
+  // cannot be sent gets an error, never the file's cache headers.
+  const opened = response.kind === 'file' ? await response.file.open() : null;
+  const body = withBody ? opened : null;
+  if (!withBody && opened !== null && !(opened instanceof Uint8Array)) opened.destroy();
   res.writeHead(response.status, response.headers);
   if (body instanceof Uint8Array) res.end(body);
   else if (body) await pipeline(body, res);

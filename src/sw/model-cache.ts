@@ -15,7 +15,7 @@ import {
 } from '../core/cache-policy';
 import { matchesFile } from '../core/digest';
 import { listedEntries, parseChannelManifest, type ChannelManifest } from '../core/model-channels';
-import type { ModelEntry } from '../core/model-manifest';
+import { modelEntrySchema, type ModelEntry } from '../core/model-manifest';
 
 /**
  * Model files: one cache per model version, filled on first use, every file checked
@@ -23,6 +23,7 @@ import type { ModelEntry } from '../core/model-manifest';
  * served. A corrupt or partial copy is dropped and fetched again. The worker reads the
  * manifest as published, with every channel: which version a device runs is the page's
  * choice (it holds the installation's secret), so any listed version is checked and kept.
+ * A file that no manifest entry describes is neither stored nor served from the cache.
  */
 
 async function currentManifest(): Promise<ChannelManifest | null> {
@@ -47,15 +48,49 @@ function manifestFor(state: PluginState | undefined): Promise<ChannelManifest | 
   return state.manifest as Promise<ChannelManifest | null>;
 }
 
+type ExpectedFile = { entry: ModelEntry; bytes: number; sha256: string };
+
+/**
+ * What a route's file must be: as the request's copy of the manifest lists it; else as the
+ * current manifest does (a manifest with a new candidate can land while a long download
+ * runs, after the request read its copy); else as the version's own stored entry does (an
+ * older version that runs offline after the manifest moved on). Null when nothing lists it.
+ */
+async function expectedFile(
+  route: ModelFileRoute,
+  state: PluginState | undefined,
+): Promise<ExpectedFile | null> {
+  const known = await manifestFor(state);
+  const listed = known && findModelFile(known, route);
+  if (listed) return listed;
+  const current = await currentManifest();
+  const now = current && findModelFile(current, route);
+  if (now) {
+    if (state !== undefined) state.manifest = Promise.resolve(current);
+    return now;
+  }
+  return storedFile(route);
+}
+
+async function storedFile(route: ModelFileRoute): Promise<ExpectedFile | null> {
+  const name = modelCacheName(route.id, route.version);
+  if (!(await caches.has(name))) return null;
+  const stored = await (await caches.open(name)).match(entryPath(route.id, route.version));
+  const parsed = modelEntrySchema.safeParse(await stored?.json().catch(() => null));
+  if (!parsed.success) return null;
+  const file = parsed.data.files.find((f) => f.path === route.path);
+  return file ? { entry: parsed.data, bytes: file.bytes, sha256: file.sha256 } : null;
+}
+
 async function matchesManifest(
   response: Response,
   route: ModelFileRoute,
   state: PluginState | undefined,
 ): Promise<boolean> {
-  const manifest = await manifestFor(state);
-  const expected = manifest && findModelFile(manifest, route);
-  // Without a manifest entry there is nothing to check against; the worker checks again.
-  if (!expected) return true;
+  const expected = await expectedFile(route, state);
+  // Nothing to check it against: not kept, and a stored copy not trusted (the worker that
+  // loads the model checks what it receives again in any case).
+  if (!expected) return false;
   return matchesFile(await response.clone().arrayBuffer(), expected);
 }
 
@@ -68,8 +103,7 @@ function integrityPlugin(route: ModelFileRoute): WorkboxPlugin {
     cacheWillUpdate: async ({ response, state }) =>
       response.ok && (await matchesManifest(response, route, state)) ? response : null,
     cacheDidUpdate: async ({ state }) => {
-      const manifest = await manifestFor(state);
-      const found = manifest && findModelFile(manifest, route);
+      const found = await expectedFile(route, state);
       if (!found) return;
       const cache = await caches.open(modelCacheName(route.id, route.version));
       const complete = isComplete(found.entry, await cachedPaths(cache));
@@ -77,7 +111,7 @@ function integrityPlugin(route: ModelFileRoute): WorkboxPlugin {
         recordEntry(cache, route, found.entry, complete),
       );
       // Only a version that has just become complete can make another one stale.
-      if (complete) await removeStaleVersions(manifest);
+      if (complete) await removeStaleVersions();
     },
   };
 }
@@ -123,8 +157,13 @@ async function cachedPaths(cache: Cache): Promise<string[]> {
   return keys.map((request) => new URL(request.url).pathname.split('/').pop() ?? '');
 }
 
-export async function removeStaleVersions(known?: ChannelManifest): Promise<void> {
-  const manifest = known ?? (await currentManifest());
+/**
+ * Deletes the caches the current manifest makes stale. Always read afresh, never a copy a
+ * request took at its start: a download that ends long after a manifest with a new
+ * candidate arrived would otherwise delete the candidate's first files.
+ */
+export async function removeStaleVersions(): Promise<void> {
+  const manifest = await currentManifest();
   if (manifest === null) return; // offline with nothing to compare: delete nothing
   const names = await caches.keys();
   const complete = new Set<string>();

@@ -1,7 +1,7 @@
 import type { Classification, ImageSource, ItemResult } from '../../worker/api/protocol';
 import { recordIdentification } from '../history/recording';
 import { photoIdentified, photoStarted } from '../identify/identify-store';
-import { identify } from '../inference/inference';
+import { holdReloads, identify } from '../inference/inference';
 import {
   captureRequested,
   captureTaken,
@@ -37,6 +37,11 @@ export interface LiveCamera {
 export interface LiveCameraDeps {
   identify(source: ImageSource, name: string): Promise<ItemResult>;
   isVisible(): boolean;
+  /**
+   * Holds model reloads from started to stopped: between two frames the worker is idle, and
+   * a manifest check must not change the version in the middle of a session.
+   */
+  holdReloads(): () => void;
 }
 
 interface ShownFrame {
@@ -49,6 +54,7 @@ export function createLiveCamera(
   deps: LiveCameraDeps = {
     identify,
     isVisible: () => document.visibilityState === 'visible',
+    holdReloads,
   },
 ): LiveCamera {
   /** The frame whose answer the overlay shows; the page owns it until it is replaced. */
@@ -56,6 +62,7 @@ export function createLiveCamera(
   let frameCount = 0;
   let waiting: ((ref: CaptureRef | null) => void) | null = null;
   const kept: File[] = [];
+  let releaseReloads: (() => void) | null = null;
 
   function replaceShown(next: ShownFrame | null) {
     shown?.bitmap.close();
@@ -118,9 +125,14 @@ export function createLiveCamera(
 
   return {
     captures: () => [...kept],
-    start: () => loop.start(),
+    start() {
+      releaseReloads ??= deps.holdReloads();
+      loop.start();
+    },
     stop() {
       loop.stop();
+      releaseReloads?.();
+      releaseReloads = null;
       replaceShown(null);
       settleWaiting(null);
       // Shown again later (back from another screen), the panel must not start on an old answer.

@@ -1,4 +1,3 @@
-import { cascadeChoiceFor } from '../../core/cascade';
 import {
   resolveManifest,
   type CandidateEntry,
@@ -6,13 +5,12 @@ import {
   type ChannelManifest,
 } from '../../core/model-channels';
 import type { ModelManifest } from '../../core/model-manifest';
-import { formatModelRef } from '../../core/model-ref';
 import { bucketOf, inRollout } from '../../core/rollout';
 
 /**
  * The manifest as this installation uses it: for each model the candidate while the
- * installation's bucket for that rollout is inside its percentage (and the user takes part
- * in rollouts), the stable version otherwise. The same published manifest and secret always
+ * installation's bucket for that rollout is inside its percentage (and the user lets it try
+ * candidates), the stable version otherwise. The same published manifest and secret always
  * give the same answer, online or from the cached manifest offline; a candidate that is no
  * longer published simply is not there to be chosen.
  */
@@ -29,41 +27,23 @@ export async function resolveForInstallation(
   const candidates = Object.values(published.models).flatMap(({ candidate }) =>
     candidate === undefined ? [] : [candidate],
   );
-  const taken = new Set<string>();
+  const onCandidate = new Set<string>();
   if (tryCandidates) {
     await Promise.all(
       candidates.map(async (candidate) => {
-        if (await takes(secret, candidate)) taken.add(candidate.id);
+        if (await bucketInside(secret, candidate)) onCandidate.add(candidate.id);
       }),
     );
   }
-  return resolveManifest(published, (candidate) => taken.has(candidate.id));
+  return resolveManifest(published, (candidate) => onCandidate.has(candidate.id));
 }
 
-async function takes(secret: string, candidate: CandidateEntry): Promise<boolean> {
+/** Whether the installation's bucket for this candidate's rollout is inside its percentage. */
+async function bucketInside(secret: string, candidate: CandidateEntry): Promise<boolean> {
   try {
     return inRollout(await bucketOf(secret, candidate.salt), candidate.percent);
   } catch {
     // SubtleCrypto exists only in a secure context: without it, stable is the safe answer.
     return false;
   }
-}
-
-/**
- * The versions the model setting runs, general model and specialists: when a new check of
- * the manifest changes none of them, the model in the worker stays as it is.
- */
-export function versionsInUse(manifest: ModelManifest, modelId: string | null): string[] {
-  const { general, specialists } = cascadeChoiceFor(manifest, modelId);
-  return [general, ...specialists.map((s) => s.entry)].map(formatModelRef);
-}
-
-export function sameVersionsInUse(
-  before: ModelManifest,
-  after: ModelManifest,
-  modelId: string | null,
-): boolean {
-  const a = versionsInUse(before, modelId);
-  const b = versionsInUse(after, modelId);
-  return a.length === b.length && a.every((ref, i) => ref === b[i]);
 }

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { memoryStorage } from '../memory-storage.fixtures';
 import { createInstallationSecret, type SecretStorage } from './installation-secret';
 
-/** A storage like localStorage: what one browser profile keeps across reloads. */
-function memoryStorage(initial: Record<string, string> = {}) {
-  const values = new Map(Object.entries(initial));
-  return {
-    values,
-    getItem: (key: string) => values.get(key) ?? null,
-    setItem: (key: string, value: string) => void values.set(key, value),
-  } satisfies SecretStorage & { values: Map<string, string> };
-}
-
+const KEY = 'fieldid-installation-secret';
 const HEX_64 = /^[0-9a-f]{64}$/;
 
 describe('the installation secret', () => {
@@ -31,10 +23,10 @@ describe('the installation secret', () => {
 
   it('replaces a stored value that is not a whole secret', () => {
     for (const bad of ['', 'abc', 'Z'.repeat(64), 'a'.repeat(63), 'A'.repeat(64)]) {
-      const storage = memoryStorage({ 'fieldid-installation-secret': bad });
+      const storage = memoryStorage({ [KEY]: bad });
       const secret = createInstallationSecret(() => storage)();
       expect(secret, bad).toMatch(HEX_64);
-      expect(storage.getItem('fieldid-installation-secret')).toBe(secret);
+      expect(storage.getItem(KEY)).toBe(secret);
     }
   });
 
@@ -55,11 +47,23 @@ describe('the installation secret', () => {
     }
   });
 
+  it('keeps the stored secret it read when storage becomes unreachable later', () => {
+    const stored = 'c'.repeat(64);
+    let reachable = true;
+    const secret = createInstallationSecret(() => {
+      if (!reachable) throw new DOMException('denied', 'SecurityError');
+      return memoryStorage({ [KEY]: stored });
+    });
+    expect(secret()).toBe(stored);
+    reachable = false;
+    expect(secret()).toBe(stored);
+  });
+
   it('follows the secret another tab wrote, rather than keeping one of its own', () => {
     const storage = memoryStorage();
     const thisTab = createInstallationSecret(() => storage);
     const first = thisTab();
-    storage.setItem('fieldid-installation-secret', 'b'.repeat(64));
+    storage.setItem(KEY, 'b'.repeat(64));
     expect(thisTab()).toBe('b'.repeat(64));
     expect(first).not.toBe('b'.repeat(64));
   });

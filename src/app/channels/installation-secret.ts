@@ -1,4 +1,5 @@
 import { randomHex } from '../../core/rollout';
+import { browserStorage, readItem, writeItem, type DeviceStorage } from './device-storage';
 
 /**
  * The installation's secret: the one input of its rollout buckets that nobody else knows, so
@@ -12,48 +13,29 @@ const STORAGE_KEY = 'fieldid-installation-secret';
 const SECRET_BYTES = 32;
 const SECRET_PATTERN = /^[0-9a-f]{64}$/;
 
-export type SecretStorage = Pick<Storage, 'getItem' | 'setItem'>;
+export type SecretStorage = DeviceStorage;
 
 /**
  * `storage` is asked on every read rather than once: two tabs opened together converge on the
- * secret written last instead of each keeping its own. Without usable storage (blocked,
- * full) the secret is kept in memory, so the device is at least stable for the session.
+ * secret written last instead of each keeping its own. The secret last read or made is
+ * remembered, so that storage becoming unreachable later in the session (blocked, full)
+ * never gives the device another secret, and with it other buckets and perhaps another
+ * channel.
  */
 export function createInstallationSecret(storage: () => SecretStorage | null): () => string {
-  let inMemory: string | null = null;
+  let remembered: string | null = null;
   return () => {
-    const store = reachable(storage);
-    const stored = read(store);
-    if (stored !== null) return stored;
-    inMemory ??= randomHex(SECRET_BYTES);
-    try {
-      store?.setItem(STORAGE_KEY, inMemory);
-    } catch {
-      // Blocked or full: the in-memory secret serves this session.
+    const stored = readItem(storage, STORAGE_KEY);
+    // A stored value is untrusted (hand edits, older builds): anything but a full secret is replaced.
+    if (stored !== null && SECRET_PATTERN.test(stored)) {
+      remembered = stored;
+      return stored;
     }
-    return inMemory;
+    remembered ??= randomHex(SECRET_BYTES);
+    writeItem(storage, STORAGE_KEY, remembered);
+    return remembered;
   };
 }
 
-function reachable(storage: () => SecretStorage | null): SecretStorage | null {
-  try {
-    return storage();
-  } catch {
-    return null; // reading `localStorage` itself throws where storage is blocked
-  }
-}
-
-/** A stored value is untrusted (hand edits, older builds): anything but a full secret is replaced. */
-function read(store: SecretStorage | null): string | null {
-  try {
-    const value = store?.getItem(STORAGE_KEY) ?? null;
-    return value !== null && SECRET_PATTERN.test(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
 /** This browser profile's secret. */
-export const installationSecret = createInstallationSecret(() =>
-  typeof localStorage === 'undefined' ? null : localStorage,
-);
+export const installationSecret = createInstallationSecret(browserStorage);

@@ -2,12 +2,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackendName, BackendPreference } from '../../core/backend-choice';
 import type { StoredVersion } from '../../core/cache-policy';
 import { fail, ok, type Result } from '../../core/errors';
-import { stableOnly, type ChannelManifest } from '../../core/model-channels';
+import type { ChannelManifest } from '../../core/model-channels';
+import { stableManifest, TEST_SALT, withCandidate } from '../../core/model-channels.fixtures';
 import type { ModelEntry } from '../../core/model-manifest';
 import { fakeModelEntry } from '../../core/model-manifest.fixtures';
+import type { ModelRef } from '../../core/model-ref';
+import { bucketOf } from '../../core/rollout';
 import type { InferenceBridge } from '../../worker/api/bridge';
 import type { LoadedModel } from '../../worker/api/protocol';
 import { resolveForInstallation } from '../channels/device-manifest';
+import { createFormerCandidates } from '../channels/former-candidates';
+import { memoryStorage } from '../memory-storage.fixtures';
 import type { BackendMemory, RememberedChoice } from './backend-memory';
 import {
   createInferenceService,
@@ -20,19 +25,21 @@ import { useModelStore } from './model-store';
 /** The service around a fake bridge: the worker itself is tested in src/worker. */
 
 const BIRDS = fakeModelEntry('birds', 'v3');
-const PUBLISHED: ChannelManifest = stableOnly([BIRDS], BIRDS.id, '');
+const PUBLISHED: ChannelManifest = stableManifest(BIRDS);
 const SECRET = '5'.repeat(64);
 
 /** PUBLISHED with birds@v4 rolled out to `percent` of installations. */
-function withCandidate(percent: number): ChannelManifest {
-  const candidate = {
-    ...fakeModelEntry('birds', 'v4'),
-    percent,
-    salt: 'a'.repeat(16),
-    shadowRate: 0,
-  };
-  return { ...PUBLISHED, models: { birds: { stable: BIRDS, candidate } } };
+function rolloutOf(percent: number): ChannelManifest {
+  return withCandidate(PUBLISHED, 'birds', 'v4', { percent });
 }
+
+/** A version stored complete in the caches, completed at `completedAt`. */
+function stored(version: string, completedAt: number): StoredVersion {
+  return { entry: fakeModelEntry('birds', version), completedAt };
+}
+
+/** Lets every promise chain the service started without waiting for it run to its end. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 function loaded(model: ModelEntry, backend: BackendName): LoadedModel {
   return { model: { id: model.id, version: model.version }, backend, loadMs: 1, warmUpMs: 1 };
@@ -62,21 +69,35 @@ function harness(options: {
   manifest?: Result<ChannelManifest>;
   remembered?: RememberedChoice | null;
   preference?: BackendPreference;
+  tryCandidates?: boolean;
+  /** The browser profile's localStorage: shared by two harnesses, a reload. */
+  storage?: Storage;
   /** Per backend, the time a trial worker measures. */
   trialMediansMs?: Partial<Record<BackendName, number>>;
 }) {
   const bridge = fakeBridge();
   const trials: ReturnType<typeof fakeBridge>[] = [];
   let preference: BackendPreference = options.preference ?? 'auto';
-  let tryCandidates = true;
+  let tryCandidates = options.tryCandidates ?? true;
   let published = options.manifest ?? ok(PUBLISHED);
+  let online = options.online ?? true;
   let nowMs = 0;
   const onlineListeners: (() => void)[] = [];
   const visibleListeners: (() => void)[] = [];
+  /** The calls in the worker at each load: a reload must wait for them. */
+  const activeCallsAtLoad: number[] = [];
+  bridge.load.mockImplementation(async (e: ModelEntry, backends: BackendName[]) => {
+    activeCallsAtLoad.push(useModelStore.getState().activeCalls);
+    return ok(loaded(e, backends[0]!));
+  });
+  /** Resolutions wait for this while it is set: a test can act while one is in flight. */
+  let resolveGate: Promise<void> | null = null;
+  const resolvedManifests: ChannelManifest[] = [];
   const memory: BackendMemory = {
     recall: vi.fn(() => options.remembered ?? null),
     remember: vi.fn(),
   };
+  const storage = options.storage ?? memoryStorage();
   const deps: InferenceDeps = {
     bridge,
     createTrialBridge: () => {
@@ -93,11 +114,17 @@ function harness(options: {
       return trial;
     },
     fetchManifest: vi.fn(async () => published),
-    resolveManifest: (manifest, takePart) => resolveForInstallation(manifest, SECRET, takePart),
+    resolveForDevice: async (manifest, tryCandidates) => {
+      resolvedManifests.push(manifest);
+      await resolveGate;
+      return resolveForInstallation(manifest, SECRET, tryCandidates);
+    },
+    formerCandidates: createFormerCandidates(() => storage),
     isPackComplete: async (e) => options.complete?.(e) ?? false,
     storedVersions: async () => options.stored ?? [],
+    removeStoredVersion: vi.fn(async () => {}),
     backendMemory: memory,
-    isOnline: () => options.online ?? true,
+    isOnline: () => online,
     settings: () => ({ modelId: null, backendPreference: preference, tryCandidates }),
     saveBackendPreference: (p) => (preference = p),
     saveTryCandidates: (on) => (tryCandidates = on),
@@ -108,7 +135,10 @@ function harness(options: {
   return {
     service: createInferenceService(deps),
     /** The browser's "online" event: the network is back. */
-    comeOnline: () => onlineListeners.forEach((listener) => listener()),
+    comeOnline: () => {
+      online = true;
+      onlineListeners.forEach((listener) => listener());
+    },
     /** The page became visible again, `afterMs` after the previous moment of the test. */
     becomeVisible: (afterMs: number) => {
       nowMs += afterMs;
@@ -116,8 +146,21 @@ function harness(options: {
     },
     /** What the server answers to the next manifest requests. */
     publish: (next: Result<ChannelManifest>) => (published = next),
+    /** Holds every resolution until the returned function is called. */
+    holdResolutions: () => {
+      let release!: () => void;
+      resolveGate = new Promise((resolve) => (release = resolve));
+      return () => {
+        resolveGate = null;
+        release();
+      };
+    },
+    resolvedManifests,
     fetchManifest: deps.fetchManifest as ReturnType<typeof vi.fn>,
+    removeStoredVersion: deps.removeStoredVersion as ReturnType<typeof vi.fn>,
     tryCandidates: () => tryCandidates,
+    activeCallsAtLoad,
+    storage,
     bridge,
     trials,
     memory,
@@ -211,7 +254,7 @@ describe('inference service', () => {
     expect(bridge.load).toHaveBeenCalledTimes(2);
     // A model that runs is not reloaded by the next "online".
     comeOnline();
-    await Promise.resolve();
+    await settle();
     expect(bridge.load).toHaveBeenCalledTimes(2);
   });
 
@@ -366,13 +409,14 @@ describe('model versions from the manifest channels', () => {
       [0, 'v3', 'stable'],
     ] as const) {
       useModelStore.setState(useModelStore.getInitialState(), true);
-      const { service, bridge } = harness({ manifest: ok(withCandidate(percent)) });
+      const { service, bridge } = harness({ manifest: ok(rolloutOf(percent)) });
       await service.startModel();
       expect(loadedVersions(bridge), String(percent)).toEqual([version]);
       expect(useModelStore.getState().choices).toEqual([
         { id: 'birds', channel, version, otherVersion: version === 'v4' ? 'v3' : 'v4' },
       ]);
-      expect(useModelStore.getState().published).toEqual(withCandidate(percent));
+      expect(useModelStore.getState().published).toEqual(rolloutOf(percent));
+      expect(useModelStore.getState().loadedVersions).toEqual([{ id: 'birds', version }]);
     }
   });
 
@@ -380,11 +424,13 @@ describe('model versions from the manifest channels', () => {
     const { service, bridge, publish } = harness({ remembered: REMEMBERED_WASM });
     await service.startModel();
     await service.checkManifest();
+    await settle();
     expect(loadedVersions(bridge)).toEqual(['v3']);
-    publish(ok(withCandidate(0)));
+    publish(ok(rolloutOf(0)));
     await service.checkManifest();
+    await settle();
     expect(loadedVersions(bridge)).toEqual(['v3']);
-    publish(ok(withCandidate(100)));
+    publish(ok(rolloutOf(100)));
     await service.checkManifest();
     await vi.waitFor(() =>
       expect(useModelStore.getState().status).toMatchObject({
@@ -396,7 +442,7 @@ describe('model versions from the manifest channels', () => {
   });
 
   it('a candidate rolled back goes back to stable at the next check', async () => {
-    const { service, bridge, publish } = harness({ manifest: ok(withCandidate(100)) });
+    const { service, bridge, publish } = harness({ manifest: ok(rolloutOf(100)) });
     await service.startModel();
     publish(ok(PUBLISHED));
     await service.checkManifest();
@@ -405,17 +451,18 @@ describe('model versions from the manifest channels', () => {
   });
 
   it('keeps the versions in use when the manifest cannot be fetched', async () => {
-    const { service, bridge, publish } = harness({ manifest: ok(withCandidate(100)) });
+    const { service, bridge, publish } = harness({ manifest: ok(rolloutOf(100)) });
     await service.startModel();
     publish(fail('MODEL_LOAD_FAILED', 'manifest: HTTP 503'));
     await service.checkManifest();
+    await settle();
     expect(loadedVersions(bridge)).toEqual(['v4']);
     expect(useModelStore.getState().choices[0]).toMatchObject({ channel: 'candidate' });
   });
 
   it('opting out puts the device on stable at once, and opting in again back on the candidate', async () => {
     const { service, bridge, tryCandidates, fetchManifest } = harness({
-      manifest: ok(withCandidate(100)),
+      manifest: ok(rolloutOf(100)),
     });
     await service.startModel();
     await service.applyCandidatePreference(false);
@@ -429,14 +476,35 @@ describe('model versions from the manifest channels', () => {
   });
 
   it('opting out while on stable reloads nothing', async () => {
-    const { service, bridge } = harness({ manifest: ok(withCandidate(0)) });
+    const { service, bridge } = harness({ manifest: ok(rolloutOf(0)) });
     await service.startModel();
     await service.applyCandidatePreference(false);
+    await settle();
     expect(loadedVersions(bridge)).toEqual(['v3']);
   });
 
+  it('a change of the setting during a check resolves the manifest that check fetched', async () => {
+    const { service, bridge, publish, holdResolutions, resolvedManifests } = harness({
+      manifest: ok(rolloutOf(100)),
+    });
+    await service.startModel();
+    // The check has fetched the rolled-back manifest and is resolving it when the box is ticked.
+    const release = holdResolutions();
+    publish(ok(PUBLISHED));
+    const check = service.checkManifest();
+    await vi.waitFor(() => expect(resolvedManifests.at(-1)).toEqual(PUBLISHED));
+    const ticked = service.applyCandidatePreference(true);
+    release();
+    await Promise.all([check, ticked]);
+    await settle();
+    expect(useModelStore.getState().published).toEqual(PUBLISHED);
+    expect(loadedVersions(bridge)).toEqual(['v4', 'v3']);
+  });
+
   it('lets the call in the worker finish on its version before reloading', async () => {
-    const { service, bridge, publish } = harness({ remembered: REMEMBERED_WASM });
+    const { service, bridge, publish, activeCallsAtLoad } = harness({
+      remembered: REMEMBERED_WASM,
+    });
     await service.startModel();
     let finish!: () => void;
     bridge.classify.mockImplementationOnce(
@@ -444,12 +512,34 @@ describe('model versions from the manifest channels', () => {
     );
     const source = { kind: 'blob' as const, blob: new Blob([]) };
     const answer = service.identify(source, 'a.jpg');
-    publish(ok(withCandidate(100)));
+    publish(ok(rolloutOf(100)));
     await service.checkManifest();
+    await settle();
     expect(loadedVersions(bridge)).toEqual(['v3']);
     finish();
     await answer;
     await vi.waitFor(() => expect(loadedVersions(bridge)).toEqual(['v3', 'v4']));
+    expect(activeCallsAtLoad).toEqual([0, 0]);
+  });
+
+  it('holds a version change while a live session runs, and applies it when the session ends', async () => {
+    const { service, bridge, publish, activeCallsAtLoad } = harness({
+      remembered: REMEMBERED_WASM,
+    });
+    await service.startModel();
+    const release = service.holdReloads();
+    const source = { kind: 'blob' as const, blob: new Blob([]) };
+    // Frames are single calls: between two of them no call is in the worker.
+    await service.identify(source, 'frame 1');
+    publish(ok(rolloutOf(100)));
+    await service.checkManifest();
+    await service.identify(source, 'frame 2');
+    await settle();
+    expect(loadedVersions(bridge)).toEqual(['v3']);
+    release();
+    release(); // a second release of the same hold changes nothing
+    await vi.waitFor(() => expect(loadedVersions(bridge)).toEqual(['v3', 'v4']));
+    expect(activeCallsAtLoad).toEqual([0, 0]);
   });
 
   it('checks again when the network returns, and when the page is shown after a while', async () => {
@@ -466,5 +556,140 @@ describe('model versions from the manifest channels', () => {
     expect(fetchManifest).toHaveBeenCalledTimes(2);
     comeOnline();
     expect(fetchManifest).toHaveBeenCalledTimes(3);
+  });
+});
+
+describe('model versions offline', () => {
+  const loadedVersions = (bridge: ReturnType<typeof fakeBridge>) =>
+    bridge.load.mock.calls.map((call) => (call[0] as ModelEntry).version);
+
+  it('keeps the version it resolved when the cached manifest is all there is', async () => {
+    // A share that just takes this installation's bucket in.
+    const percent = ((await bucketOf(SECRET, TEST_SALT)) + 1) / 1000;
+    const online = harness({ manifest: ok(rolloutOf(percent)) });
+    await online.service.startModel();
+    expect(loadedVersions(online.bridge)).toEqual(['v4']);
+    // A reload offline: the service worker answers with its copy of the same manifest.
+    useModelStore.setState(useModelStore.getInitialState(), true);
+    const cachedCopy = JSON.parse(JSON.stringify(rolloutOf(percent))) as ChannelManifest;
+    const offline = harness({
+      online: false,
+      manifest: ok(cachedCopy),
+      stored: [stored('v3', 1_000), stored('v4', 2_000)],
+      complete: () => true,
+    });
+    await offline.service.startModel();
+    expect(loadedVersions(offline.bridge)).toEqual(['v4']);
+  });
+
+  it('loads the listed version when the network returns after a stored one ran offline', async () => {
+    const { service, bridge, comeOnline } = harness({
+      online: false,
+      stored: [stored('v2', 1_000)],
+      complete: (e) => e.version === 'v2',
+    });
+    await service.startModel();
+    expect(loadedVersions(bridge)).toEqual(['v2']);
+    expect(useModelStore.getState().loadedVersions).toEqual([{ id: 'birds', version: 'v2' }]);
+    comeOnline();
+    await vi.waitFor(() => expect(loadedVersions(bridge)).toEqual(['v2', 'v3']));
+  });
+
+  it('a check offline that changes nothing reloads nothing, even on a stored stand-in', async () => {
+    const { service, bridge } = harness({
+      online: false,
+      stored: [stored('v2', 1_000)],
+      complete: (e) => e.version === 'v2',
+    });
+    await service.startModel();
+    await service.checkManifest();
+    await settle();
+    expect(loadedVersions(bridge)).toEqual(['v2']);
+  });
+
+  /** A session on the candidate, then a reload on `next` offline, with `versions` stored. */
+  async function afterCandidate(next: ChannelManifest, versions: StoredVersion[], more = {}) {
+    const storage = memoryStorage();
+    const first = harness({ manifest: ok(rolloutOf(100)), storage });
+    await first.service.startModel();
+    expect(loadedVersions(first.bridge)).toEqual(['v4']);
+    useModelStore.setState(useModelStore.getInitialState(), true);
+    const complete = new Set(versions.map((v) => v.entry.version));
+    const offline = harness({
+      online: false,
+      manifest: ok(next),
+      stored: versions,
+      complete: (e) => complete.has(e.version),
+      storage,
+      ...more,
+    });
+    await offline.service.startModel();
+    return offline;
+  }
+
+  it('after a rollback, runs an older stored version rather than the withdrawn candidate', async () => {
+    const { bridge } = await afterCandidate(PUBLISHED, [stored('v2', 1_000), stored('v4', 2_000)]);
+    expect(loadedVersions(bridge)).toEqual(['v2']);
+  });
+
+  it('after a rollback, runs the withdrawn candidate only when nothing else is stored', async () => {
+    const { bridge } = await afterCandidate(PUBLISHED, [stored('v4', 2_000)]);
+    expect(loadedVersions(bridge)).toEqual(['v4']);
+  });
+
+  it('after opting out, runs an older stored version rather than the candidate', async () => {
+    const { bridge } = await afterCandidate(
+      rolloutOf(100),
+      [stored('v2', 1_000), stored('v4', 2_000)],
+      { tryCandidates: false },
+    );
+    expect(loadedVersions(bridge)).toEqual(['v2']);
+  });
+
+  it('on a candidate that is not stored, runs the stable version before any other', async () => {
+    const { service, bridge } = harness({
+      online: false,
+      manifest: ok(rolloutOf(100)),
+      stored: [stored('v3', 1_000), stored('v2', 3_000)],
+      complete: (e) => e.version !== 'v4',
+    });
+    await service.startModel();
+    expect(loadedVersions(bridge)).toEqual(['v3']);
+  });
+
+  it('without any manifest, builds one from the stored versions, a former candidate last', async () => {
+    const storage = memoryStorage();
+    const first = harness({ manifest: ok(rolloutOf(100)), storage });
+    await first.service.startModel();
+    useModelStore.setState(useModelStore.getInitialState(), true);
+    const { service, bridge } = harness({
+      online: false,
+      manifest: fail('MODEL_LOAD_FAILED', 'offline'),
+      stored: [stored('v3', 1_000), stored('v4', 2_000)],
+      complete: () => true,
+      storage,
+    });
+    await service.startModel();
+    expect(loadedVersions(bridge)).toEqual(['v3']);
+  });
+
+  it('deletes a withdrawn candidate at the check once the stable version is stored, not before', async () => {
+    let stableStored = false;
+    const { service, publish, removeStoredVersion } = harness({
+      manifest: ok(rolloutOf(100)),
+      complete: (e) => e.version === 'v4' || (e.version === 'v3' && stableStored),
+    });
+    await service.startModel();
+    publish(ok(PUBLISHED));
+    await service.checkManifest();
+    await settle();
+    expect(removeStoredVersion).not.toHaveBeenCalled();
+    stableStored = true;
+    await service.checkManifest();
+    await settle();
+    expect(removeStoredVersion).toHaveBeenCalledWith({
+      id: 'birds',
+      version: 'v4',
+    } satisfies ModelRef);
   });
 });

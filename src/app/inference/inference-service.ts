@@ -11,14 +11,15 @@ import {
   type BackendPreference,
 } from '../../core/backend-choice';
 import {
-  newestStoredVersion,
-  newestStoredVersions,
+  fallbackOrder,
+  offlineModels,
+  offlineVersion,
   type StoredVersion,
 } from '../../core/cache-policy';
 import { cascadeChoiceFor } from '../../core/cascade';
 import { fail, type Result } from '../../core/errors';
 import type { Label } from '../../core/labels';
-import type { ChannelManifest } from '../../core/model-channels';
+import { withdrawnCandidates, type ChannelManifest } from '../../core/model-channels';
 import { modelRefOf, type ModelEntry, type ModelManifest } from '../../core/model-manifest';
 import { sameModel, type ModelRef } from '../../core/model-ref';
 import type { InferenceBridge } from '../../worker/api/bridge';
@@ -29,7 +30,8 @@ import type {
   ImageSource,
   ItemResult,
 } from '../../worker/api/protocol';
-import { sameVersionsInUse, type DeviceManifest } from '../channels/device-manifest';
+import type { DeviceManifest } from '../channels/device-manifest';
+import type { FormerCandidates } from '../channels/former-candidates';
 import type { BackendMemory } from './backend-memory';
 import {
   backendSwitchFailed,
@@ -70,9 +72,13 @@ export interface InferenceDeps {
   /** The manifest as published, with its channels (offline: the service worker's copy). */
   fetchManifest(): Promise<Result<ChannelManifest>>;
   /** The versions this installation uses of a published manifest; its secret is bound in. */
-  resolveManifest(published: ChannelManifest, tryCandidates: boolean): Promise<DeviceManifest>;
+  resolveForDevice(published: ChannelManifest, tryCandidates: boolean): Promise<DeviceManifest>;
+  /** The versions seen as candidates and not as stable since, kept across reloads. */
+  formerCandidates: FormerCandidates;
   isPackComplete(entry: ModelEntry): Promise<boolean>;
   storedVersions(): Promise<StoredVersion[]>;
+  /** Deletes a stored version's files (a withdrawn candidate). */
+  removeStoredVersion(model: ModelRef): Promise<void>;
   backendMemory: BackendMemory;
   isOnline(): boolean;
   settings(): {
@@ -101,6 +107,12 @@ export interface InferenceService {
   checkManifest(): Promise<void>;
   /** Takes part in rollouts or not, at once: the model is reloaded if its version changes. */
   applyCandidatePreference(tryCandidates: boolean): Promise<void>;
+  /**
+   * Holds every reload a manifest check asks for until the returned function is called: a
+   * live session (the camera) is a series of separate calls, with the worker idle between
+   * frames, and must not change version under the user's eyes.
+   */
+  holdReloads(): () => void;
   identify(source: ImageSource, name: string): Promise<ItemResult>;
   /** Several photos of one animal: the combined answer and each photo's own. */
   identifyAnimal(
@@ -127,8 +139,15 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
   let checkGeneration = 0;
   let resolveGeneration = 0;
   let lastCheckAtMs = Number.NEGATIVE_INFINITY;
-  /** A version change found while the worker was busy: applied once its calls are done. */
+  /** A version change found while the worker was busy or held: applied once it is neither. */
   let reloadWhenIdle = false;
+  /** Live sessions running: while there is one, reloads wait (see `holdReloads`). */
+  let holds = 0;
+  /**
+   * The published manifest most recently fetched, as soon as its fetch returns: a change of
+   * the rollout setting resolves it, never an older one that a check in flight replaces.
+   */
+  let latestPublished: ChannelManifest | null = null;
   let nextItemId = 1;
   let trialTimer: ReturnType<typeof setTimeout> | undefined;
   let trialAbort: AbortController | null = null;
@@ -151,12 +170,33 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
   }
 
   /**
-   * The listed version, unless we are offline and it is not stored: then the newest
-   * stored version of the same model, rather than no model at all.
+   * The listed version, unless we are offline and it is not stored: then another stored
+   * version of the same model, rather than no model at all, in the order the cached
+   * published manifest gives for this device (see `fallbackOrder`).
    */
   async function usableEntry(listed: ModelEntry): Promise<ModelEntry> {
     if (deps.isOnline() || (await deps.isPackComplete(listed))) return listed;
-    return newestStoredVersion(await deps.storedVersions(), listed.id) ?? listed;
+    const { published, choices } = useModelStore.getState();
+    const order = fallbackOrder(
+      published,
+      listed.id,
+      choices.find((c) => c.id === listed.id),
+      deps.formerCandidates.list(),
+    );
+    return offlineVersion(await deps.storedVersions(), listed.id, order) ?? listed;
+  }
+
+  /** What a load of `manifest` gives the worker now: the usable entries of the cascade. */
+  async function plannedLoad(manifest: ModelManifest) {
+    const choice = cascadeChoiceFor(manifest, deps.settings().modelId);
+    const entry = await usableEntry(choice.general);
+    const specialists = await Promise.all(
+      choice.specialists.map(async ({ group, entry: listed }) => ({
+        group,
+        entry: await usableEntry(listed),
+      })),
+    );
+    return { entry, specialists, handChosen: choice.handChosen };
   }
 
   /** The manifest, or offline without one, a manifest of the complete versions stored. */
@@ -166,11 +206,12 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
     lastCheckAtMs = now();
     const fetched = await deps.fetchManifest();
     if (fetched.ok) {
+      latestPublished = fetched.value;
       const resolved = await resolve(fetched.value);
-      manifestLoaded(resolved.manifest, { published: fetched.value, choices: resolved.choices });
+      applyPublished(fetched.value, resolved);
       return resolved.manifest;
     }
-    const stored = newestStoredVersions(await deps.storedVersions());
+    const stored = offlineModels(await deps.storedVersions(), deps.formerCandidates.list());
     if (stored.length === 0) {
       modelFailed(null, fetched.error);
       return null;
@@ -186,7 +227,29 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
   }
 
   function resolve(published: ChannelManifest): Promise<DeviceManifest> {
-    return deps.resolveManifest(published, deps.settings().tryCandidates);
+    return deps.resolveForDevice(published, deps.settings().tryCandidates);
+  }
+
+  /** A published manifest, resolved for this device, becomes the one in use. */
+  function applyPublished(published: ChannelManifest, resolved: DeviceManifest): void {
+    deps.formerCandidates.note(published);
+    manifestLoaded(resolved.manifest, { published, choices: resolved.choices });
+    void dropWithdrawn(published);
+  }
+
+  /**
+   * Deletes the stored files of a candidate the manifest withdrew, once the stable version
+   * of its model is stored: until then the withdrawn one may be all that runs offline (it
+   * runs only if nothing else is stored). The service worker deletes it too once stable
+   * becomes complete; this covers a stable version that was complete before the rollback.
+   */
+  async function dropWithdrawn(published: ChannelManifest): Promise<void> {
+    for (const withdrawn of withdrawnCandidates(published, deps.formerCandidates.list())) {
+      const stable = published.models[withdrawn.id]?.stable;
+      if (stable !== undefined && (await deps.isPackComplete(stable))) {
+        await deps.removeStoredVersion(withdrawn);
+      }
+    }
   }
 
   async function checkManifest(): Promise<void> {
@@ -201,30 +264,60 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
     const fetched = await deps.fetchManifest();
     if (generation !== checkGeneration) return;
     // Not reachable: the versions in use stay; a model that had failed is tried again anyway.
-    if (fetched.ok) await adopt(fetched.value);
-    else if (failed()) await startModel();
+    if (fetched.ok) {
+      latestPublished = fetched.value;
+      await adopt(fetched.value);
+    } else if (failed()) await startModel();
   }
 
   async function applyCandidatePreference(tryCandidates: boolean): Promise<void> {
     deps.saveTryCandidates(tryCandidates);
-    const { published } = useModelStore.getState();
     // Rebuilt offline from stored versions: the next manifest check resolves with the new setting.
-    if (published !== null) await adopt(published);
+    if (latestPublished !== null) await adopt(latestPublished);
   }
 
-  /** Resolves `published` for this installation, and reloads the model if its versions changed. */
+  /**
+   * Resolves `published` for this installation, and reloads the model when what a load would
+   * give the worker now differs from what it runs: a rollout reached this device, a
+   * candidate was rolled back or promoted, or the network is back and the listed version
+   * can replace the stored one that ran offline.
+   */
   async function adopt(published: ChannelManifest): Promise<void> {
     const generation = ++resolveGeneration;
     const resolved = await resolve(published);
     if (generation !== resolveGeneration) return;
-    const { manifest: before, status } = useModelStore.getState();
-    manifestLoaded(resolved.manifest, { published, choices: resolved.choices });
-    const unchanged =
-      before !== null && sameVersionsInUse(before, resolved.manifest, deps.settings().modelId);
-    if (unchanged && status.kind !== 'error') return;
-    // The batch or photo in the worker finishes on the version it started with.
-    if (useModelStore.getState().activeCalls > 0) reloadWhenIdle = true;
-    else void startModel();
+    applyPublished(published, resolved);
+    const planned = await plannedLoad(resolved.manifest);
+    if (generation !== resolveGeneration) return;
+    const { status, loadedVersions } = useModelStore.getState();
+    if (status.kind === 'error') {
+      void startModel();
+      return;
+    }
+    if (sameVersions(versionsOf(planned), loadedVersions)) {
+      reloadWhenIdle = false; // a change found while busy was undone before it was applied
+      return;
+    }
+    // The batch or photo in the worker, or the live session, finishes on the version it started with.
+    reloadWhenIdle = true;
+    reloadIfIdle();
+  }
+
+  function reloadIfIdle(): void {
+    if (reloadWhenIdle && holds === 0 && useModelStore.getState().activeCalls === 0) {
+      void startModel();
+    }
+  }
+
+  function holdReloads(): () => void {
+    holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      holds--;
+      reloadIfIdle();
+    };
   }
 
   async function startModel(): Promise<void> {
@@ -233,25 +326,19 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
     cancelTrials();
     const manifest = await manifestOrStored();
     if (manifest === null || generation !== loadGeneration) return;
-    const { modelId, backendPreference } = deps.settings();
-    const choice = cascadeChoiceFor(manifest, modelId);
-    const entry = await usableEntry(choice.general);
-    const specialists = await Promise.all(
-      choice.specialists.map(async ({ group, entry: listed }) => ({
-        group,
-        entry: await usableEntry(listed),
-      })),
-    );
+    const { backendPreference } = deps.settings();
+    const planned = await plannedLoad(manifest);
     if (generation !== loadGeneration) return;
+    const { entry, specialists, handChosen } = planned;
     const model = modelRefOf(entry);
-    modelLoading(entry, model);
+    modelLoading(entry, model, versionsOf(planned));
     const loaded = await bridge.load(
       entry,
       startingBackends(backendPreference, model),
       (loadedBytes, totalBytes) => {
         if (generation === loadGeneration) loadProgressed(model, loadedBytes, totalBytes);
       },
-      { specialists, handChosen: choice.handChosen },
+      { specialists, handChosen },
     );
     if (generation !== loadGeneration) return;
     if (!loaded.ok) {
@@ -314,10 +401,9 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
       return await work();
     } finally {
       callEnded();
-      const { entry, trial, activeCalls } = useModelStore.getState();
-      if (reloadWhenIdle) {
-        if (activeCalls === 0) void startModel();
-      } else if (
+      const { entry, trial } = useModelStore.getState();
+      if (reloadWhenIdle) reloadIfIdle();
+      else if (
         entry !== null &&
         deps.settings().backendPreference === 'auto' &&
         (trial.kind === 'not-started' || trial.kind === 'running')
@@ -467,12 +553,22 @@ export function createInferenceService(deps: InferenceDeps): InferenceService {
     applyBackendPreference,
     checkManifest,
     applyCandidatePreference,
+    holdReloads,
     identify,
     identifyAnimal,
     classifyMany,
     loadedLabels,
     newItemId,
   };
+}
+
+/** The versions a load gives the worker: the general model first, then the specialists. */
+function versionsOf(load: { entry: ModelEntry; specialists: { entry: ModelEntry }[] }): ModelRef[] {
+  return [load.entry, ...load.specialists.map((s) => s.entry)].map(modelRefOf);
+}
+
+function sameVersions(a: readonly ModelRef[], b: readonly ModelRef[]): boolean {
+  return a.length === b.length && a.every((ref, i) => sameModel(ref, b[i]!));
 }
 
 function bestMedian(measurements: BackendMeasurement[]): number | null {

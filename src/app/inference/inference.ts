@@ -1,21 +1,24 @@
 import { createInferenceBridge } from '../../worker/api/bridge';
 import { resolveForInstallation } from '../channels/device-manifest';
+import { formerCandidates } from '../channels/former-candidates';
 import { installationSecret } from '../channels/installation-secret';
 import { useSettingsStore } from '../settings/settings-store';
 import { localBackendMemory } from './backend-memory';
 import { createInferenceService } from './inference-service';
 import { fetchChannelManifest } from './manifest';
-import { packStatus, storedVersions } from './model-packs';
+import { packStatus, removePack, storedVersions } from './model-packs';
 
 /** The page's inference service, on the real worker, caches and settings. */
 const service = createInferenceService({
   bridge: createInferenceBridge(),
   createTrialBridge: () => createInferenceBridge(),
   fetchManifest: fetchChannelManifest,
-  resolveManifest: (published, tryCandidates) =>
+  resolveForDevice: (published, tryCandidates) =>
     resolveForInstallation(published, installationSecret(), tryCandidates),
+  formerCandidates,
   isPackComplete: async (entry) => (await packStatus(entry)).complete,
   storedVersions,
+  removeStoredVersion: removePack,
   backendMemory: localBackendMemory,
   isOnline: () => navigator.onLine,
   // Guarded: this module is also imported by tests that run without a window.
@@ -38,7 +41,7 @@ export const {
   startModel,
   applyBackendPreference,
   applyCandidatePreference,
-  checkManifest,
+  holdReloads,
   identify,
   identifyAnimal,
   classifyMany,

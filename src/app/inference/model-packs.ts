@@ -11,6 +11,7 @@ import { matchesFile } from '../../core/digest';
 import { readBody } from '../../core/read-body';
 import { fail, ok, type Result } from '../../core/errors';
 import { fileUrl, modelEntrySchema, type ModelEntry } from '../../core/model-manifest';
+import type { ModelRef } from '../../core/model-ref';
 import type { ModelChoice } from '../settings/model-choice';
 import { useModelStore } from './model-store';
 
@@ -143,8 +144,8 @@ async function readForProgress(
   }
 }
 
-export async function removePack(entry: ModelEntry): Promise<void> {
-  if (hasCaches()) await caches.delete(modelCacheName(entry.id, entry.version));
+export async function removePack(model: ModelRef): Promise<void> {
+  if (hasCaches()) await caches.delete(modelCacheName(model.id, model.version));
 }
 
 /** After the first install: the model fetched before the service worker was in control is stored now. */

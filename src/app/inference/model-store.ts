@@ -35,7 +35,13 @@ export interface ModelState {
   published: ChannelManifest | null;
   /** Per model, the channel this installation is on; empty when `published` is null. */
   choices: ChannelChoice[];
+  /** The general model given to the worker: offline it may be an older stored version. */
   entry: ModelEntry | null;
+  /**
+   * Every version given to the worker, the general model first, then Auto's specialists:
+   * what answers the photos, which offline may differ from what `manifest` lists.
+   */
+  loadedVersions: ModelRef[];
   status: ModelStatus;
   trial: BackendTrial;
   switchFailure: BackendSwitchFailure | null;
@@ -50,6 +56,7 @@ export const useModelStore = create<ModelState>()(() => ({
   published: null,
   choices: [],
   entry: null,
+  loadedVersions: [],
   status: { kind: 'idle' },
   trial: { kind: 'not-started' },
   switchFailure: null,
@@ -71,12 +78,14 @@ export function manifestLoaded(
 }
 
 /**
- * A model starts loading: it is the current entry from now on. A notice of an earlier
- * failed backend switch no longer describes what runs, so it goes.
+ * A model starts loading: it is the current entry from now on, with `loadedVersions` (its
+ * own first) the versions the worker runs. A notice of an earlier failed backend switch no
+ * longer describes what runs, so it goes.
  */
-export function modelLoading(entry: ModelEntry, model: ModelRef): void {
+export function modelLoading(entry: ModelEntry, model: ModelRef, loadedVersions: ModelRef[]): void {
   setState({
     entry,
+    loadedVersions,
     specialists: {},
     status: { kind: 'loading', model, loadedBytes: 0, totalBytes: entry.totalBytes },
     switchFailure: null,

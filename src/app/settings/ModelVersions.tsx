@@ -7,19 +7,23 @@ interface Props {
   /** The manifest as this device resolved it; null before the first one. */
   manifest: ModelManifest | null;
   choices: readonly ChannelChoice[];
-  /** The general model in the worker: offline it may be an older stored version. */
-  loaded: ModelRef | null;
+  /** Every version the worker runs, general model and specialists: offline, older stored ones may run. */
+  loaded: readonly ModelRef[];
   tryCandidates: boolean;
+  /** A batch is running: the setting cannot change now (the model must not), and says why. */
   disabled: boolean;
   onTryCandidates(on: boolean): void;
 }
 
 export const TRY_CANDIDATES_LABEL = 'Try new model versions before everyone else';
 
+const BUSY_REASON = ' The model cannot change while a batch is running.';
+
 /**
- * Which version of each model this device uses, and whether it takes part in rollouts. The
- * version in use is shown rather than the one listed: offline they can differ, and this is
- * what answers the photos.
+ * Which version of each model this device uses, and whether it takes part in rollouts. For
+ * every model the worker runs, the version shown is the one it runs rather than the one
+ * listed: offline they can differ, and this is what answers the photos. A polite status
+ * line says what changed, so that ticking the box is heard, not only seen.
  */
 export function ModelVersions({
   manifest,
@@ -37,7 +41,7 @@ export function ModelVersions({
         <ul className="versions">
           {manifest.models.map((m) => {
             const choice = choices.find((c) => c.id === m.id);
-            const version = loaded?.id === m.id ? loaded.version : m.version;
+            const version = loaded.find((ref) => ref.id === m.id)?.version ?? m.version;
             return (
               <li
                 key={m.id}
@@ -53,23 +57,74 @@ export function ModelVersions({
           })}
         </ul>
       )}
-      <label className="choice">
-        <input
-          type="checkbox"
-          checked={tryCandidates}
-          disabled={disabled}
-          aria-describedby={hintId}
-          onChange={(event) => onTryCandidates(event.target.checked)}
-        />
-        <span>{TRY_CANDIDATES_LABEL}</span>
-      </label>
+      <p role="status" className="small" data-testid="model-versions-status">
+        {statusText(manifest, choices, tryCandidates)}
+      </p>
+      <TryCandidatesChoice
+        checked={tryCandidates}
+        disabled={disabled}
+        hintId={hintId}
+        onTryCandidates={onTryCandidates}
+      />
       <p id={hintId} className="small muted">
         A new model version first goes to a share of devices, and to everyone once it has done well
         there. Unticked, this device always uses the stable version.
-        {disabled && ' The model cannot change while a batch is running.'}
+        {disabled && BUSY_REASON}
       </p>
     </fieldset>
   );
+}
+
+/**
+ * The checkbox. During a batch it is aria-disabled rather than disabled: it stays in the tab
+ * order, so that a screen reader user reaches it and hears why it cannot change (its
+ * description says), and a change is refused here instead.
+ */
+export function TryCandidatesChoice({
+  checked,
+  disabled,
+  hintId,
+  onTryCandidates,
+}: {
+  checked: boolean;
+  disabled: boolean;
+  hintId: string;
+  onTryCandidates(on: boolean): void;
+}) {
+  return (
+    <label className="choice">
+      <input
+        type="checkbox"
+        checked={checked}
+        aria-disabled={disabled || undefined}
+        aria-describedby={hintId}
+        // Controlled: a refused change leaves `checked` as it was, and React puts the box back.
+        onChange={(event) => {
+          if (!disabled) onTryCandidates(event.target.checked);
+        }}
+      />
+      <span>{TRY_CANDIDATES_LABEL}</span>
+    </label>
+  );
+}
+
+/** What the status line says: which models are being tried, or that all are stable. */
+function statusText(
+  manifest: ModelManifest | null,
+  choices: readonly ChannelChoice[],
+  tryCandidates: boolean,
+): string {
+  if (manifest === null) return '';
+  // The manifest was rebuilt offline from the stored versions: no channel is known.
+  if (choices.length === 0) return 'Using the versions stored on this device.';
+  const tried = manifest.models
+    .filter((m) => choices.find((c) => c.id === m.id)?.channel === 'candidate')
+    .map((m) => m.name);
+  if (tried.length > 0) return `Trying a new version of ${tried.join(', ')}.`;
+  if (tryCandidates && choices.some((c) => c.otherVersion !== null)) {
+    return 'Using the stable versions: a new version is going to a share of devices, not yet this one.';
+  }
+  return 'Using the stable version of every model.';
 }
 
 function ChannelLabel({ choice, version }: { choice: ChannelChoice | undefined; version: string }) {

@@ -57,7 +57,7 @@ function BackendSwitchNotice() {
 export function SettingsScreen() {
   const manifest = useModelStore((s) => s.manifest);
   const choices = useModelStore((s) => s.choices);
-  const loaded = useModelStore((s) => s.entry);
+  const loaded = useModelStore((s) => s.loadedVersions);
   const modelId = useSettingsStore((s) => s.modelId);
   const preference = useSettingsStore((s) => s.backendPreference);
   const tryCandidates = useSettingsStore((s) => s.tryCandidates);

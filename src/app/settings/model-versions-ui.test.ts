@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { ChannelChoice } from '../../core/model-channels';
 import { fakeManifest, fakeModelEntry } from '../../core/model-manifest.fixtures';
 import type { ModelRef } from '../../core/model-ref';
-import { ModelVersions, TRY_CANDIDATES_LABEL } from './ModelVersions';
+import type { ReactElement } from 'react';
+import { ModelVersions, TRY_CANDIDATES_LABEL, TryCandidatesChoice } from './ModelVersions';
 
 /**
  * The "Model versions" part of Settings, rendered to markup (the unit tests run without a
@@ -23,7 +24,7 @@ const choices: ChannelChoice[] = [
 function markup(
   props: Partial<{
     choices: ChannelChoice[];
-    loaded: ModelRef | null;
+    loaded: ModelRef[];
     tryCandidates: boolean;
     disabled: boolean;
     manifest: typeof manifest | null;
@@ -33,7 +34,7 @@ function markup(
     createElement(ModelVersions, {
       manifest,
       choices,
-      loaded: general,
+      loaded: [general, birds],
       tryCandidates: true,
       disabled: false,
       onTryCandidates: () => {},
@@ -75,10 +76,21 @@ describe('ModelVersions', () => {
     ]);
   });
 
-  it('shows the stored version that runs offline rather than the one listed', () => {
-    const [row] = rows(markup({ loaded: { id: general.id, version: 'g0' } }));
+  it('shows the stored versions that run offline rather than the ones listed, specialists too', () => {
+    const [row, specialist] = rows(
+      markup({
+        loaded: [
+          { id: general.id, version: 'g0' },
+          { id: birds.id, version: 'b1' },
+        ],
+      }),
+    );
     expect(row).toMatchObject({ version: 'g0' });
     expect(row!.text).toBe('General (ImageNet) version g0 In use until version g1 can be loaded');
+    expect(specialist).toMatchObject({ version: 'b1' });
+    expect(specialist!.text).toBe(
+      'Birds (iNaturalist) version b1 In use until version b2 can be loaded',
+    );
     const rebuilt = rows(markup({ choices: [] }));
     expect(rebuilt.map((r) => r.channel)).toEqual(['unknown', 'unknown']);
     expect(rebuilt[0]!.text).toContain('Stored on this device');
@@ -106,8 +118,43 @@ describe('ModelVersions', () => {
   it('shows the opt-out unticked, and cannot change during a batch, saying why', () => {
     expect(markup({ tryCandidates: false })).not.toContain('checked=""');
     const html = markup({ disabled: true });
-    expect(html).toMatch(/<input[^>]*disabled=""/);
-    expect(text(html)).toContain('The model cannot change while a batch is running.');
+    const input = /<input[^>]*>/.exec(html)![0];
+    // Still focusable, so that the reason in its description is heard.
+    expect(input).toContain('aria-disabled="true"');
+    expect(input).not.toMatch(/\sdisabled=/);
+    const describedBy = /aria-describedby="([^"]+)"/.exec(input)?.[1];
+    const hint = new RegExp(`<p id="${describedBy}"[^>]*>([^<]*)</p>`).exec(html)?.[1];
+    expect(hint).toContain('The model cannot change while a batch is running.');
+  });
+
+  it('refuses a change during a batch, and takes one otherwise', () => {
+    for (const disabled of [true, false]) {
+      const changes: boolean[] = [];
+      const label = TryCandidatesChoice({
+        checked: true,
+        disabled,
+        hintId: 'hint',
+        onTryCandidates: (on) => changes.push(on),
+      }) as ReactElement<{ children: ReactElement<{ onChange(event: unknown): void }>[] }>;
+      label.props.children[0]!.props.onChange({ target: { checked: false } });
+      expect(changes, String(disabled)).toEqual(disabled ? [] : [false]);
+    }
+  });
+
+  it('says in a polite status line which models are being tried, so a change is announced', () => {
+    const status = (html: string) =>
+      /<p role="status"[^>]*>([^<]*)<\/p>/.exec(html)?.[1] ?? 'no status line';
+    expect(status(markup())).toBe('Trying a new version of Birds (iNaturalist).');
+    const allStable = choices.map((c) => ({ ...c, channel: 'stable' as const }));
+    expect(status(markup({ choices: allStable }))).toBe(
+      'Using the stable versions: a new version is going to a share of devices, not yet this one.',
+    );
+    expect(status(markup({ choices: allStable, tryCandidates: false }))).toBe(
+      'Using the stable version of every model.',
+    );
+    expect(status(markup({ choices: [] }))).toBe('Using the versions stored on this device.');
+    // There before the first manifest, so that what comes later is announced.
+    expect(status(markup({ manifest: null }))).toBe('');
   });
 
   it('offers the checkbox before the first manifest too', () => {

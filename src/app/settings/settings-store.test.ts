@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { memoryStorage } from '../memory-storage.fixtures';
 
 /**
  * The persisted settings, through the store's own validating merge: each case loads the
@@ -6,20 +7,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
  */
 
 const KEY = 'fieldid-settings';
-
-function memoryStorage(initial: Record<string, string>): Storage {
-  const values = new Map(Object.entries(initial));
-  return {
-    get length() {
-      return values.size;
-    },
-    clear: () => values.clear(),
-    getItem: (key) => values.get(key) ?? null,
-    key: (index) => [...values.keys()][index] ?? null,
-    removeItem: (key) => void values.delete(key),
-    setItem: (key, value) => void values.set(key, value),
-  };
-}
 
 async function storeAfterVisit(saved: unknown) {
   const storage = memoryStorage(saved === undefined ? {} : { [KEY]: JSON.stringify(saved) });
@@ -60,7 +47,7 @@ describe('the rollout setting', () => {
     }
   });
 
-  it('persists the settings alone: the installation secret is kept apart', async () => {
+  it('persists exactly its four settings, the rollout setting among them', async () => {
     const { useSettingsStore, storage } = await storeAfterVisit(undefined);
     useSettingsStore.getState().setTryCandidates(true);
     expect(Object.keys(JSON.parse(storage.getItem(KEY)!).state).sort()).toEqual([

@@ -1,7 +1,6 @@
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, ok, type AppError, type Result } from '../../core/errors';
-import { MODEL_FILE, readModelFolder } from '../../node/model-folder';
+import { findModelFolders, MODEL_FILE, readModelFolder } from '../../node/model-folder';
 import type { ModelRegistryService } from './registry';
 
 /**
@@ -18,7 +17,7 @@ export interface BootstrapOutcome {
   becameStable: boolean;
 }
 
-export const BOOTSTRAP_ACTOR = 'server';
+const BOOTSTRAP_ACTOR = 'server';
 
 export interface Bootstrap {
   registered: BootstrapOutcome[];
@@ -77,21 +76,12 @@ export function bootstrapWarnings({ registered, refused }: Bootstrap): string[] 
 }
 
 async function modelFolderNames(modelsDir: string): Promise<Result<string[]>> {
-  let names: string[];
+  let ids: string[];
   try {
-    names = (await readdir(modelsDir)).filter((name) => !name.startsWith('.')).sort();
+    ids = await findModelFolders(modelsDir);
   } catch (error) {
     return fail('MODEL_INVALID', `cannot read ${modelsDir}: ${(error as Error).message}`);
   }
-  const hasModel = await Promise.all(
-    names.map((name) =>
-      stat(join(modelsDir, name, MODEL_FILE)).then(
-        (s) => s.isFile(),
-        () => false,
-      ),
-    ),
-  );
-  const ids = names.filter((_, i) => hasModel[i]);
   return ids.length === 0
     ? fail('MODEL_INVALID', `no model folder (one holding ${MODEL_FILE}) in ${modelsDir}`)
     : ok(ids);

@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../node/model-folder';
 import { PROJECT_ROOT } from '../../node/shared-paths';
 import { ensureStored, readChecked } from './file-store';
 import { openFolderFileStore } from './folder-file-store';
 import { makeTempDir } from '../../../test-support/helpers';
+import { waitForLine, watchOutput } from '../../../test-support/server-process';
 
 let temp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeEach(async () => {
@@ -63,58 +64,50 @@ describe('the folder file store', () => {
     expect(await readFile(onDisk, 'utf8')).toBe('a\nc\n');
   });
 
-  it('leaves no partial file under its final name when the writer is killed mid-write', async () => {
-    // A large file, so that the kill lands while it is written or synced: the child says
-    // when it starts, and is killed as soon as its temporary file shows.
+  it('leaves no partial file under its final name when the writer is killed before the rename', async () => {
+    // The child writes a file and stops once it is synced under its temporary name (the
+    // hook never returns): killed there, as a crash between write and rename would be.
+    const size = 64 * 1024;
     const script = `
       import { openFolderFileStore } from ${JSON.stringify(join(PROJECT_ROOT, 'src/server/registry/folder-file-store.ts'))};
       import { createHash } from 'node:crypto';
-      const data = new Uint8Array(256 * 1024 * 1024).fill(7);
+      const data = new Uint8Array(${size}).fill(7);
       const sha256 = createHash('sha256').update(data).digest('hex');
-      console.log(sha256);
-      await openFolderFileStore(${JSON.stringify(temp.path)}).write(sha256, data);
-      console.log('done');
+      const store = openFolderFileStore(${JSON.stringify(temp.path)}, {
+        beforeRename: (tempPath) => {
+          console.log('written ' + sha256 + ' ' + tempPath);
+          return new Promise(() => {});
+        },
+      });
+      await store.write(sha256, data);
+      console.log('renamed');
     `;
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', '--input-type=module', '-e', script],
-      {
-        cwd: PROJECT_ROOT,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    let output = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => (output += chunk));
+    watchOutput(child);
     const exited = once(child, 'exit');
-    while (!/^[0-9a-f]{64}\n/.test(output)) await new Promise((r) => setTimeout(r, 5));
-    const sha256 = output.slice(0, 64);
-    const folder = join(temp.path, sha256.slice(0, 2));
-    for (;;) {
-      const names = await readdir(folder).catch(() => [] as string[]);
-      if (names.some((name) => name.endsWith('.tmp')) || output.includes('done')) break;
-      await new Promise((r) => setImmediate(r));
-    }
-    child.kill('SIGKILL');
-    await exited;
+    try {
+      const line = await waitForLine(child, /^written /, { timeoutMs: 20_000 });
+      const [, sha256 = '', tempPath = ''] = line.split(' ');
+      expect((await stat(tempPath)).size).toBe(size);
+      child.kill('SIGKILL');
+      await exited;
 
-    const store = openFolderFileStore(temp.path);
-    const final = join(folder, sha256);
-    const finished = await stat(final).then(
-      (s) => s.size,
-      () => null,
-    );
-    if (finished === null) {
-      // Killed mid-write: what it wrote is under a temporary name, which is never read.
-      expect((await readdir(folder)).filter((name) => name.endsWith('.tmp'))).toHaveLength(1);
+      const store = openFolderFileStore(temp.path);
+      const folder = join(temp.path, sha256.slice(0, 2));
+      // What it wrote is under a temporary name, which is never read.
+      expect(await readdir(folder)).toEqual([basename(tempPath)]);
       expect(await store.read(sha256)).toBeNull();
-    } else {
-      // The rename came before the kill: then the file is whole.
-      expect(finished).toBe(256 * 1024 * 1024);
+      // A later write of the same file succeeds beside the leftover temporary file.
+      const again = new Uint8Array(size).fill(7);
+      expect(sha256Hex(again)).toBe(sha256);
+      await store.write(sha256, again);
+      expect((await store.read(sha256))?.byteLength).toBe(size);
+    } finally {
+      child.kill('SIGKILL');
     }
-    // A later write of the same file succeeds beside any leftover temporary file.
-    const small = bytes('after the crash');
-    await store.write(sha256Hex(small), small);
-    expect(await store.read(sha256Hex(small))).not.toBeNull();
   });
 });

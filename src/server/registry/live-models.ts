@@ -1,3 +1,4 @@
+import { canonicalJson } from '../../core/feedback';
 import { splitLabelLines } from '../../core/labels';
 import {
   listedEntries,
@@ -18,7 +19,10 @@ export interface LiveModelsOptions {
 }
 
 export interface LiveModels extends ModelSource {
-  /** Asks the registry now; reloads the manifest when its revision moved (true then). */
+  /**
+   * Asks the registry now, after any refresh already running; reloads the manifest when the
+   * registry's revision moved, and serves it (true then) when it differs from the one served.
+   */
   refresh(): Promise<boolean>;
   /** Stops asking. */
   close(): void;
@@ -32,7 +36,7 @@ export interface LiveModels extends ModelSource {
  * from the store on first request, sha256-checked, then kept in a small cache.
  */
 export async function openLiveModels(
-  registry: ModelRegistryService,
+  registry: Pick<ModelRegistryService, 'revision' | 'manifest' | 'readFile'>,
   options: LiveModelsOptions,
 ): Promise<LiveModels> {
   const listeners = new Set<ModelSourceListener>();
@@ -42,15 +46,42 @@ export async function openLiveModels(
   let revision = await registry.revision();
   let state = served(await registry.manifest());
 
-  const refresh = async (): Promise<boolean> => {
+  const reload = async (): Promise<boolean> => {
     const next = await registry.revision();
     if (next === revision) return false;
     // Read after the revision: at least as new as it, so nothing is missed (at worst the
     // next refresh reloads the same manifest once more).
-    state = served(await registry.manifest());
+    const fresh = served(await registry.manifest());
     revision = next;
+    // A version registered or removed off the channels moves the revision, not what is
+    // served: the same manifest object stays, and with it the ETag devices hold.
+    if (fresh.content === state.content) return false;
+    state = fresh;
     for (const listener of listeners) listener.changed?.(state.manifest);
     return true;
+  };
+  // One refresh at a time, so that an older manifest never replaces a newer one. A call
+  // made during a refresh may follow a change that refresh has read too early: one more
+  // runs after it, shared by every call made meanwhile.
+  let running: Promise<boolean> | null = null;
+  let queued: Promise<boolean> | null = null;
+  const refresh = (): Promise<boolean> => {
+    if (running === null) {
+      running = reload().finally(() => {
+        running = null;
+      });
+      return running;
+    }
+    queued ??= running
+      .then(
+        () => {},
+        () => {},
+      )
+      .then(() => {
+        queued = null;
+        return refresh();
+      });
+    return queued;
   };
 
   const read = (id: string, version: string, file: ModelFile): Promise<Uint8Array> => {
@@ -130,9 +161,13 @@ export async function openLiveModels(
 
 const keyOf = (id: string, version: string) => `${id}@${version}`;
 
-/** The manifest, checked as a device will check it, and an index of the files it lists. */
+/**
+ * The manifest, checked as a device will check it; what it serves (all of it but its date),
+ * to tell a change from a reload; and an index of the files it lists.
+ */
 function served(manifest: ChannelManifest): {
   manifest: ChannelManifest;
+  content: string;
   files: Map<string, Map<string, ModelFile>>;
 } {
   const parsed = parseChannelManifest(manifest);
@@ -143,7 +178,8 @@ function served(manifest: ChannelManifest): {
       new Map(entry.files.map((file) => [file.path, file])),
     ]),
   );
-  return { manifest: parsed.manifest, files };
+  const content = canonicalJson({ ...parsed.manifest, generatedAt: undefined });
+  return { manifest: parsed.manifest, content, files };
 }
 
 /** Label lines as the client splits them (core/labels.ts): feedback names classes by line. */

@@ -1,15 +1,25 @@
 import pg from 'pg';
-import { PG_SCHEMA_NAME } from '../config';
 import { migratePostgres } from '../migrate';
+import { checkSchemaName, inTransaction, isLockTimeout, pgLockKey } from '../pg-transaction';
 import type { FileStore } from './file-store';
-import type { ChannelsRow, LogRow, RegistryDb, RegistryTx, VersionRow } from './registry-db';
+import {
+  registryBusy,
+  WRITE_LOCK_WAIT_MS,
+  type ChannelsRow,
+  type LogRow,
+  type RegistryDb,
+  type RegistryTx,
+  type VersionRow,
+} from './registry-db';
 
 export interface PostgresRegistryOptions {
   connectionString: string;
   /** The feedback store's schema: the registry's tables sit beside its tables. */
   schema: string | null;
-  poolSize?: number;
 }
+
+/** A few connections: the server polls one number, and changes come one at a time. */
+const POOL_SIZE = 4;
 
 interface VersionRecord {
   model_id: string;
@@ -30,6 +40,7 @@ interface ChannelsRecord {
   candidate_salt: string | null;
   candidate_shadow_rate: number | null;
   candidate_since: Date | null;
+  changed_at: Date;
 }
 
 interface LogRecord {
@@ -62,12 +73,10 @@ export async function openPostgresRegistryDb(
   options: PostgresRegistryOptions,
 ): Promise<PostgresRegistryDb> {
   const { schema } = options;
-  if (schema !== null && !PG_SCHEMA_NAME.test(schema)) {
-    throw new Error(`invalid schema name ${schema}`);
-  }
+  checkSchemaName(schema);
   const pool = new pg.Pool({
     connectionString: options.connectionString,
-    max: options.poolSize ?? 4,
+    max: POOL_SIZE,
     connectionTimeoutMillis: 10_000,
     statement_timeout: 30_000,
     ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
@@ -80,32 +89,26 @@ export async function openPostgresRegistryDb(
     await pool.end();
     throw error;
   }
-  const lockKey = `fieldid:${schema ?? 'default'}:registry`;
-
-  const transaction = async <T>(
-    begin: string,
-    lock: boolean,
-    work: (tx: RegistryTx) => Promise<T>,
-  ): Promise<T> => {
-    const client = await pool.connect();
-    try {
-      await client.query(begin);
-      if (lock) await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
-      const result = await work(statementsOn(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
+  const writeLock = { key: pgLockKey(schema, 'registry'), timeoutMs: WRITE_LOCK_WAIT_MS };
 
   return {
     kind: 'postgres',
-    write: (work) => transaction('BEGIN', true, work),
-    read: (work) => transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, work),
+    async write(work) {
+      try {
+        return await inTransaction(pool, { lock: writeLock }, (client) =>
+          work(statementsOn(client)),
+        );
+      } catch (error) {
+        if (!isLockTimeout(error)) throw error;
+        return registryBusy(
+          `another change held the registry's lock for over ${WRITE_LOCK_WAIT_MS} ms`,
+        );
+      }
+    },
+    read: (work) =>
+      inTransaction(pool, { begin: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' }, (client) =>
+        work(statementsOn(client)),
+      ),
     async revision() {
       const { rows } = await pool.query<{ seq: string }>(
         'SELECT coalesce(max(seq), 0)::text AS seq FROM model_log',
@@ -191,24 +194,23 @@ function statementsOn(client: pg.PoolClient): RegistryTx {
       return rows[0] === undefined ? null : toChannels(rows[0]);
     },
     async allChannels() {
-      const { rows } = await client.query<ChannelsRecord>(
-        'SELECT * FROM model_channels ORDER BY model_id',
-      );
+      const { rows } = await client.query<ChannelsRecord>('SELECT * FROM model_channels');
       return rows.map(toChannels);
     },
-    async putChannels({ modelId, stable, candidate }) {
+    async putChannels({ modelId, stable, candidate, changedAt }) {
       await client.query(
         `INSERT INTO model_channels
            (model_id, stable_version, candidate_version, candidate_percent, candidate_salt,
-            candidate_shadow_rate, candidate_since)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+            candidate_shadow_rate, candidate_since, changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (model_id) DO UPDATE SET
            stable_version = excluded.stable_version,
            candidate_version = excluded.candidate_version,
            candidate_percent = excluded.candidate_percent,
            candidate_salt = excluded.candidate_salt,
            candidate_shadow_rate = excluded.candidate_shadow_rate,
-           candidate_since = excluded.candidate_since`,
+           candidate_since = excluded.candidate_since,
+           changed_at = excluded.changed_at`,
         [
           modelId,
           stable,
@@ -217,13 +219,14 @@ function statementsOn(client: pg.PoolClient): RegistryTx {
           candidate?.salt ?? null,
           candidate?.shadowRate ?? null,
           candidate?.since ?? null,
+          changedAt,
         ],
       );
     },
     async appendLog(entry) {
-      const { rows } = await client.query<{ seq: string }>(
+      await client.query(
         `INSERT INTO model_log (model_id, at, actor, action, version, note, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq::text AS seq`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
         [
           entry.modelId,
           entry.at,
@@ -234,7 +237,6 @@ function statementsOn(client: pg.PoolClient): RegistryTx {
           entry.detailsJson,
         ],
       );
-      return Number(rows[0]?.seq);
     },
     async log(modelId) {
       const { rows } = await client.query<LogRecord>(
@@ -243,13 +245,6 @@ function statementsOn(client: pg.PoolClient): RegistryTx {
         [modelId],
       );
       return rows.map(toLog);
-    },
-    async lastChange() {
-      const { rows } = await client.query<{ seq: string; at: Date }>(
-        'SELECT seq::text AS seq, at FROM model_log ORDER BY model_log.seq DESC LIMIT 1',
-      );
-      const row = rows[0];
-      return row === undefined ? null : { seq: Number(row.seq), at: row.at.toISOString() };
     },
   };
 }
@@ -282,6 +277,7 @@ function toChannels(row: ChannelsRecord): ChannelsRow {
       version === null || percent === null || salt === null || shadowRate === null || since === null
         ? null
         : { version, percent, salt, shadowRate, since: since.toISOString() },
+    changedAt: row.changed_at.toISOString(),
   };
 }
 

@@ -1,3 +1,5 @@
+import { fail, type Result } from '../../core/errors';
+
 /**
  * What the registry keeps in the database, as rows: two adapters (SQLite, PostgreSQL)
  * behind one interface, so that the rules (registry-service.ts) are written once. Rows
@@ -31,6 +33,8 @@ export interface ChannelsRow {
   modelId: string;
   stable: string;
   candidate: CandidateRow | null;
+  /** ISO date-time of the last change of this row: what the manifest's generatedAt is made of. */
+  changedAt: string;
 }
 
 export interface LogRow {
@@ -53,15 +57,13 @@ export interface RegistryTx {
   insertVersion(row: VersionRow): Promise<void>;
   deleteVersion(modelId: string, version: string): Promise<void>;
   channels(modelId: string): Promise<ChannelsRow | null>;
-  /** Ordered by model id. */
+  /** In no particular order (the service sorts them, alike on both databases). */
   allChannels(): Promise<ChannelsRow[]>;
   /** Inserts or replaces the model's row. */
   putChannels(row: ChannelsRow): Promise<void>;
-  appendLog(entry: Omit<LogRow, 'seq'>): Promise<number>;
+  appendLog(entry: Omit<LogRow, 'seq'>): Promise<void>;
   /** Oldest first. */
   log(modelId: string): Promise<LogRow[]>;
-  /** The newest log row's seq and time, or null on an empty log. */
-  lastChange(): Promise<{ seq: number; at: string } | null>;
 }
 
 export interface RegistryDb {
@@ -69,12 +71,25 @@ export interface RegistryDb {
   /**
    * One write transaction, serialised with every other writer of the database (in this
    * process or another): IMMEDIATE on SQLite, an advisory lock on PostgreSQL. `work` must
-   * only run statements: the lock is held while it runs.
+   * only run statements: the lock is held while it runs. A writer that cannot have the
+   * lock soon (another holds it) gets REGISTRY_BUSY, and nothing of `work` runs.
    */
-  write<T>(work: (tx: RegistryTx) => Promise<T>): Promise<T>;
+  write<T>(work: (tx: RegistryTx) => Promise<Result<T>>): Promise<Result<T>>;
   /** One consistent snapshot for several reads. */
   read<T>(work: (tx: RegistryTx) => Promise<T>): Promise<T>;
   /** The log's max(seq): one index lookup. */
   revision(): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * How long a writer waits for another's change to end: a change is a handful of statements
+ * (milliseconds), so a longer wait means a writer stuck or a flood of them, and an answer
+ * (try again) serves better than a caller left hanging.
+ */
+export const WRITE_LOCK_WAIT_MS = 2000;
+
+/** What a writer gets when another change holds the write lock for longer than it waits. */
+export function registryBusy<T>(detail: string): Result<T> {
+  return fail('REGISTRY_BUSY', detail);
 }

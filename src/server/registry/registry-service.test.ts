@@ -1,13 +1,19 @@
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseChannelManifest } from '../../core/model-channels';
 import { entryOf, versionOf } from '../../node/model-folder';
+import { pgLockKey } from '../pg-transaction';
 import type { ModelRegistryService, NewVersion } from './registry';
-import { fakeVersion } from './registry.fixtures';
-import { makeTestRegistry, REGISTRY_SETUPS, type TestRegistry } from '../../../test-support/stores';
+import { WRITE_LOCK_WAIT_MS } from './registry-db';
+import { fakeVersion, withCard } from './registry.fixtures';
+import {
+  alterStored,
+  makeTestRegistry,
+  onPostgres,
+  REGISTRY_SETUPS,
+  removeStored,
+  type TestRegistry,
+} from '../../../test-support/stores';
 
 const BY = { actor: 'alice', note: null };
 const START = Date.parse('2026-05-01T10:00:00.000Z');
@@ -19,31 +25,21 @@ async function register(registry: ModelRegistryService, version: NewVersion) {
   return result.value;
 }
 
-/** Overwrites a stored file's contents behind the registry's back. */
-async function alterStored(t: TestRegistry, sha256: string): Promise<void> {
-  if (t.storeDir !== null) {
-    await writeFile(join(t.storeDir, sha256.slice(0, 2), sha256), 'tampered');
-    return;
-  }
-  await onPostgres(t, (client, schema) =>
-    client.query(`UPDATE ${schema}.model_blobs SET data = 'tampered'::bytea WHERE sha256 = $1`, [
-      sha256,
-    ]),
-  );
-}
-
-async function onPostgres(
+/** Runs `work` on a connection of its own to the test registry's database, in SQL. */
+async function onDatabase(
   t: TestRegistry,
-  work: (client: pg.Client, schema: string) => Promise<unknown>,
+  work: {
+    sqlite: (db: Database.Database) => Promise<void> | void;
+    postgres: (client: import('pg').Client, schema: string) => Promise<void>;
+  },
 ): Promise<void> {
   const config = t.database.config;
-  if (config.kind !== 'postgres' || config.schema === null) throw new Error('not PostgreSQL');
-  const client = new pg.Client({ connectionString: config.connectionString });
-  await client.connect();
+  if (config.kind === 'postgres') return onPostgres(t.database, work.postgres);
+  const db = new Database(config.path);
   try {
-    await work(client, config.schema);
+    await work.sqlite(db);
   } finally {
-    await client.end();
+    db.close();
   }
 }
 
@@ -122,12 +118,11 @@ describe.each(REGISTRY_SETUPS)('the model registry on $database, files in a $fil
       expect(served.models.birds).toEqual({ stable: entryOf(v1) });
     });
 
-    it('gives the existing version for the same files, changing nothing', async () => {
+    it('gives the existing version for the same files and card, changing nothing', async () => {
       await register(registry, v1);
       const revision = await registry.revision();
       tick();
-      // The card is not part of the version: the first one registered stays.
-      const again = { ...v1, card: { ...v1.card, notes: 'another card' }, note: 'again' };
+      const again = { ...v1, note: 'again', actor: 'someone else' };
       expect(await register(registry, again)).toEqual({
         version: v1.version,
         created: false,
@@ -135,7 +130,46 @@ describe.each(REGISTRY_SETUPS)('the model registry on $database, files in a $fil
       });
       expect(await registry.revision()).toBe(revision);
       expect((await registry.history('birds')).length).toBe(1);
-      expect((await registry.model('birds'))?.versions[0]?.card.notes).toBe('');
+    });
+
+    it('makes the same files under another card another version, with its own card', async () => {
+      await register(registry, v1);
+      // A new calibration is a new version: devices must fetch its temperature.
+      const recalibrated = withCard(v1, {
+        ...v1.card,
+        calibration: { temperature: 2.5, fittedOn: 'more photos' },
+      });
+      expect(recalibrated.version).not.toBe(v1.version);
+      expect(await register(registry, recalibrated)).toEqual({
+        version: recalibrated.version,
+        created: true,
+        becameStable: false,
+      });
+      const versions = (await registry.model('birds'))?.versions ?? [];
+      expect(versions.map((v) => [v.version, v.card.calibration?.temperature])).toEqual([
+        [v1.version, 1.5],
+        [recalibrated.version, 2.5],
+      ]);
+      expect(versions[0]?.cardSha256).not.toBe(versions[1]?.cardSha256);
+      // Same files: stored once, read back under either version.
+      for (const version of [v1.version, recalibrated.version]) {
+        expect((await registry.readFile('birds', version, 'labels.txt')).ok).toBe(true);
+      }
+      await registry.promote('birds', recalibrated.version, BY);
+      expect((await manifest()).models.birds?.stable.labels.temperature).toBe(2.5);
+    });
+
+    it('gives one version for one card however its keys are ordered or extended', async () => {
+      const reordered = Object.fromEntries(Object.entries(v1.card).reverse());
+      const extended = { ...v1.card, unknownKey: 'dropped' } as typeof v1.card;
+      expect(await register(registry, { ...v1, card: reordered as typeof v1.card })).toMatchObject({
+        version: v1.version,
+        created: true,
+      });
+      expect(await register(registry, { ...v1, card: extended })).toMatchObject({
+        version: v1.version,
+        created: false,
+      });
     });
 
     it('keeps stable on the first version when a second one is registered', async () => {
@@ -171,8 +205,19 @@ describe.each(REGISTRY_SETUPS)('the model registry on $database, files in a $fil
         'no labels.txt',
         (v: NewVersion) => {
           const files = v.files.filter((f) => f.path !== 'labels.txt');
-          return { ...v, files, version: versionOf(files) };
+          return { ...v, files, version: versionOf(files, v.card) };
         },
+      ],
+      [
+        'a model.json whose shard is not among the files',
+        (v: NewVersion) => {
+          const files = v.files.filter((f) => f.path !== 'group1-shard1of1.bin');
+          return { ...v, files, version: versionOf(files, v.card) };
+        },
+      ],
+      [
+        'a version that is the address of the files under another card',
+        (v: NewVersion) => ({ ...v, card: { ...v.card, notes: 'another card' } }),
       ],
       [
         'a file name with a slash',
@@ -190,10 +235,14 @@ describe.each(REGISTRY_SETUPS)('the model registry on $database, files in a $fil
       expect(await registry.revision()).toBe(0);
     });
 
-    it('refuses a change without an actor, or with a note too long', async () => {
+    it('refuses a change without an actor, with a note that is not text, or too long', async () => {
       expect(await registry.register({ ...v1, actor: ' ' })).toMatchObject({
         ok: false,
         error: { code: 'VALIDATION_FAILED' },
+      });
+      expect(await registry.register({ ...v1, note: 42 as unknown as string })).toMatchObject({
+        ok: false,
+        error: { code: 'VALIDATION_FAILED', detail: 'the note must be text, or null' },
       });
       await register(registry, v1);
       await register(registry, v2);
@@ -236,7 +285,10 @@ describe.each(REGISTRY_SETUPS)('the model registry on $database, files in a $fil
       });
       // A new version that shares the altered file is refused too, and not recorded.
       const sharing = { ...v2, files: v2.files.map((f, i) => (i === 1 ? shard : f)) };
-      const result = await registry.register({ ...sharing, version: versionOf(sharing.files) });
+      const result = await registry.register({
+        ...sharing,
+        version: versionOf(sharing.files, sharing.card),
+      });
       expect(result).toMatchObject({ ok: false, error: { code: 'MODEL_FILE_CHANGED' } });
       expect((await registry.model('birds'))?.versions).toHaveLength(1);
     });
@@ -244,13 +296,7 @@ describe.each(REGISTRY_SETUPS)('the model registry on $database, files in a $fil
     it('writes a stored file back when it is missing and the same files are registered again', async () => {
       await register(registry, v1);
       const labels = v1.files[2]!;
-      if (t.storeDir !== null) {
-        await rm(join(t.storeDir, labels.sha256.slice(0, 2), labels.sha256));
-      } else {
-        await onPostgres(t, (client, schema) =>
-          client.query(`DELETE FROM ${schema}.model_blobs WHERE sha256 = $1`, [labels.sha256]),
-        );
-      }
+      await removeStored(t, labels.sha256);
       expect(await registry.readFile('birds', v1.version, 'labels.txt')).toMatchObject({
         ok: false,
         error: { code: 'MODEL_FILE_CHANGED' },
@@ -560,28 +606,122 @@ describe.each(REGISTRY_SETUPS)('the model registry on $database, files in a $fil
       }
     });
 
-    it('keeps the log append-only in the database itself', async () => {
+    it('dates the manifest by the last change of a channel, not of the log', async () => {
       await register(registry, v1);
-      const config = t.database.config;
-      if (config.kind === 'sqlite') {
-        const db = new Database(config.path);
-        try {
+      const first = await manifest();
+      tick(60_000);
+      // Registered and removed off the channels: nothing served changes, nor its date.
+      await register(registry, v2);
+      await registry.remove('birds', v2.version, BY);
+      expect(await manifest()).toEqual(first);
+      tick(60_000);
+      await register(registry, v3);
+      await registry.rollout('birds', v3.version, { ...BY, percent: 1 });
+      expect((await manifest()).generatedAt).toBe('2026-05-01T10:02:00.000Z');
+    });
+
+    it('keeps the log append-only and the versions immutable in the database itself', async () => {
+      await register(registry, v1);
+      await onDatabase(t, {
+        sqlite(db) {
           expect(() => db.exec("UPDATE model_log SET actor = 'mallory'")).toThrow(/append-only/);
           expect(() => db.exec('DELETE FROM model_log')).toThrow(/append-only/);
-        } finally {
-          db.close();
-        }
-      } else {
-        await onPostgres(t, async (client, schema) => {
+          expect(() => db.exec("UPDATE model_versions SET card = '{}'")).toThrow(/immutable/);
+          expect(() => db.exec("UPDATE model_versions SET note = 'edited'")).toThrow(/immutable/);
+        },
+        async postgres(client, schema) {
           await expect(
             client.query(`UPDATE ${schema}.model_log SET actor = 'mallory'`),
           ).rejects.toThrow(/append-only/);
           await expect(client.query(`DELETE FROM ${schema}.model_log`)).rejects.toThrow(
             /append-only/,
           );
-        });
-      }
+          await expect(
+            client.query(`UPDATE ${schema}.model_versions SET card = '{}'`),
+          ).rejects.toThrow(/immutable/);
+          await expect(
+            client.query(`UPDATE ${schema}.model_versions SET note = 'edited'`),
+          ).rejects.toThrow(/immutable/);
+        },
+      });
       expect((await registry.history('birds'))[0]?.actor).toBe('tester');
+      expect((await registry.model('birds'))?.versions[0]).toMatchObject({
+        card: v1.card,
+        note: 'variant one',
+      });
+    });
+
+    it('says so when the log does not end on the stable version, rather than "its first"', async () => {
+      await register(registry, v1);
+      await register(registry, v2);
+      // A row appended by hand (the log takes inserts): it claims a promote that never
+      // moved the channel.
+      const details = JSON.stringify({ stable: { from: v1.version, to: v2.version } });
+      await onDatabase(t, {
+        sqlite(db) {
+          db.prepare(
+            `INSERT INTO model_log (model_id, at, actor, action, version, note, details)
+             VALUES ('birds', '2026-05-01T11:00:00.000Z', 'mallory', 'promote', ?, NULL, ?)`,
+          ).run(v2.version, details);
+        },
+        async postgres(client, schema) {
+          await client.query(
+            `INSERT INTO ${schema}.model_log (model_id, at, actor, action, version, note, details)
+             VALUES ('birds', now(), 'mallory', 'promote', $1, NULL, $2)`,
+            [v2.version, details],
+          );
+        },
+      });
+      const result = await registry.rollback('birds', BY);
+      expect(result).toMatchObject({ ok: false, error: { code: 'NOTHING_TO_ROLL_BACK' } });
+      expect(!result.ok && result.error.detail).toMatch(/does not end on its stable version/);
+      expect((await registry.model('birds'))?.stable).toBe(v1.version);
+    });
+  });
+
+  describe('another connection holding the write lock', () => {
+    it('gives REGISTRY_BUSY after a short wait, without holding up the event loop', async () => {
+      await register(registry, v1);
+      await register(registry, v2);
+      let ticks = 0;
+      const ticker = setInterval(() => (ticks += 1), 10);
+      const started = Date.now();
+      let busy: Awaited<ReturnType<ModelRegistryService['rollout']>> | null = null;
+      const rollout = () => registry.rollout('birds', v2.version, { ...BY, percent: 10 });
+      try {
+        await onDatabase(t, {
+          async sqlite(db) {
+            db.exec('BEGIN IMMEDIATE');
+            try {
+              busy = await rollout();
+            } finally {
+              db.exec('ROLLBACK');
+            }
+          },
+          async postgres(client, schema) {
+            await client.query('BEGIN');
+            await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+              pgLockKey(schema, 'registry'),
+            ]);
+            try {
+              busy = await rollout();
+            } finally {
+              await client.query('ROLLBACK');
+            }
+          },
+        });
+      } finally {
+        clearInterval(ticker);
+      }
+      const tookMs = Date.now() - started;
+      expect(busy).toMatchObject({ ok: false, error: { code: 'REGISTRY_BUSY' } });
+      expect(tookMs).toBeGreaterThanOrEqual(WRITE_LOCK_WAIT_MS - 50);
+      expect(tookMs).toBeLessThan(WRITE_LOCK_WAIT_MS + 3000);
+      // A process stopped in a lock wait would have ticked once or not at all.
+      expect(ticks).toBeGreaterThan(tookMs / 10 / 4);
+      expect((await registry.model('birds'))?.candidate).toBeNull();
+      // The lock released, the same change goes through.
+      expect((await rollout()).ok).toBe(true);
     });
   });
 });

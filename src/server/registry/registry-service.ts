@@ -1,24 +1,23 @@
-import { z } from 'zod';
 import { fail, ok, type Result } from '../../core/errors';
+import { canonicalJson } from '../../core/feedback';
 import { modelCardSchema } from '../../core/model-card';
-import { DEFAULT_MODEL_ID } from '../../core/model-catalog';
-import { CHANNEL_MANIFEST_VERSION, type ChannelManifest } from '../../core/model-channels';
-import { modelEntrySchema, modelFileSchema, type ModelFile } from '../../core/model-manifest';
-import { isPercentStep, randomHex } from '../../core/rollout';
-import { entryOf, sha256Hex } from '../../node/model-folder';
+import type { ModelFile } from '../../core/model-manifest';
+import { isPercentStep, isShadowRate, randomHex, roundToPercentStep } from '../../core/rollout';
+import { sha256Hex } from '../../node/model-folder';
 import { ensureStored, readChecked, type FileStore } from './file-store';
 import { newVersionProblem } from './new-version-check';
 import type {
   CandidateChannel,
   ChangeOptions,
   LogAction,
-  LogEntry,
   ModelRegistryService,
   ModelState,
-  RegisteredVersion,
+  RollbackOutcome,
   RolloutOptions,
 } from './registry';
-import type { ChannelsRow, LogRow, RegistryDb, RegistryTx, VersionRow } from './registry-db';
+import type { ChannelsRow, RegistryDb, RegistryTx, VersionRow } from './registry-db';
+import { manifestOf } from './registry-manifest';
+import { byId, filesOf, parseLogRow, toLogEntry, toRegistered } from './registry-rows';
 import { previousStable } from './stable-history';
 
 export interface RegistryServiceDeps {
@@ -30,13 +29,6 @@ export interface RegistryServiceDeps {
 
 const MAX_ACTOR_CHARS = 200;
 const MAX_NOTE_CHARS = 2000;
-/** Percentages are kept to the bucket step (0.001), so that a float's tail never shows. */
-const PERCENT_SCALE = 1000;
-
-const filesSchema = z.array(modelFileSchema).min(1);
-const detailsSchema = z.record(z.string(), z.unknown());
-const LOG_ACTIONS = ['register', 'rollout', 'promote', 'rollback', 'remove'] as const;
-const actionSchema = z.enum(LOG_ACTIONS satisfies readonly LogAction[]);
 
 /**
  * The registry's rules over a database adapter and a file store: versions are immutable,
@@ -70,14 +62,21 @@ export function createRegistryService({
       if (problem !== null) return fail(problem.code, problem.detail);
       const { id } = version;
       const listed = version.files.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 }));
+      // As parsed, in canonical form: what the version's card line was hashed from (keys
+      // the schema does not know are no part of the card).
+      const cardJson = canonicalJson(modelCardSchema.parse(version.card));
+      const cardSha256 = sha256Hex(cardJson);
+      const same = (row: VersionRow) =>
+        sameFiles(filesOf(row), listed) && row.cardSha256 === cardSha256;
       const collision = () =>
         fail(
           'MODEL_INVALID',
-          `${id}@${version.version} is already registered with other files (a version collision)`,
+          `${id}@${version.version} is already registered with other files or another card (a version collision)`,
         );
+      const existed = ok({ version: version.version, created: false, becameStable: false });
 
       const existing = await db.read((tx) => tx.version(id, version.version));
-      if (existing !== null && !sameFiles(filesOf(existing), listed)) return collision();
+      if (existing !== null && !same(existing)) return collision();
       // Before the version row, so that a registered version always has its files; a
       // process killed in between leaves stored files that nothing refers to, not a
       // version without them.
@@ -85,33 +84,33 @@ export function createRegistryService({
         const stored = await ensureStored(files, file);
         if (!stored.ok) return stored;
       }
-      if (existing !== null)
-        return ok({ version: version.version, created: false, becameStable: false });
+      if (existing !== null) return existed;
 
-      // As parsed: a card with keys the schema does not know is stored without them.
-      const cardJson = JSON.stringify(modelCardSchema.parse(version.card));
       const totalBytes = listed.reduce((sum, f) => sum + f.bytes, 0);
       return db.write(async (tx) => {
         // Another process may have registered it since the read above.
         const again = await tx.version(id, version.version);
-        if (again !== null) {
-          return sameFiles(filesOf(again), listed)
-            ? ok({ version: version.version, created: false, becameStable: false })
-            : collision();
-        }
+        if (again !== null) return same(again) ? existed : collision();
+        const at = isoNow();
         await tx.insertVersion({
           modelId: id,
           version: version.version,
           cardJson,
-          cardSha256: sha256Hex(cardJson),
+          cardSha256,
           filesJson: JSON.stringify(listed),
           totalBytes,
-          registeredAt: isoNow(),
+          registeredAt: at,
           note: version.note,
         });
         const becameStable = (await tx.channels(id)) === null;
-        if (becameStable)
-          await tx.putChannels({ modelId: id, stable: version.version, candidate: null });
+        if (becameStable) {
+          await tx.putChannels({
+            modelId: id,
+            stable: version.version,
+            candidate: null,
+            changedAt: at,
+          });
+        }
         await log(
           tx,
           {
@@ -121,7 +120,7 @@ export function createRegistryService({
             details: {
               files: listed.length,
               totalBytes,
-              cardSha256: sha256Hex(cardJson),
+              cardSha256,
               ...(becameStable ? { stable: { from: null, to: version.version } } : {}),
             },
           },
@@ -156,7 +155,7 @@ export function createRegistryService({
     async rollout(id, version, options) {
       const problem = changeProblem(options) ?? rolloutProblem(options);
       if (problem !== null) return fail(problem.code, problem.detail);
-      const percent = Math.round(options.percent * PERCENT_SCALE) / PERCENT_SCALE;
+      const percent = roundToPercentStep(options.percent);
       return db.write(async (tx): Promise<Result<CandidateChannel>> => {
         const found = await findVersion(tx, id, version);
         if (!found.ok) return found;
@@ -178,7 +177,12 @@ export function createRegistryService({
           running === null
             ? { version, percent, shadowRate, salt: randomHex(), since: isoNow() }
             : { ...running, percent, shadowRate };
-        await tx.putChannels({ modelId: id, stable: channels.stable, candidate });
+        await tx.putChannels({
+          modelId: id,
+          stable: channels.stable,
+          candidate,
+          changedAt: isoNow(),
+        });
         await log(
           tx,
           {
@@ -220,6 +224,7 @@ export function createRegistryService({
           modelId: id,
           stable: version,
           candidate: cleared === null ? channels.candidate : null,
+          changedAt: isoNow(),
         });
         await log(
           tx,
@@ -242,12 +247,17 @@ export function createRegistryService({
     async rollback(id, options) {
       const problem = changeProblem(options);
       if (problem !== null) return fail(problem.code, problem.detail);
-      return db.write(async (tx) => {
+      return db.write(async (tx): Promise<Result<RollbackOutcome>> => {
         const channels = await tx.channels(id);
         if (channels === null) return fail('UNKNOWN_MODEL', `${id} is not registered`);
         const { candidate } = channels;
         if (candidate !== null) {
-          await tx.putChannels({ modelId: id, stable: channels.stable, candidate: null });
+          await tx.putChannels({
+            modelId: id,
+            stable: channels.stable,
+            candidate: null,
+            changedAt: isoNow(),
+          });
           await log(
             tx,
             {
@@ -258,19 +268,19 @@ export function createRegistryService({
             },
             options,
           );
-          return ok({ kind: 'withdrew-candidate' as const, version: candidate.version });
+          return ok({ kind: 'withdrew-candidate', version: candidate.version });
         }
         const rows = await tx.log(id);
         const versions = await tx.versions(id);
         const registered = new Set(versions.map((v) => v.version));
-        const to = previousStable(rows.map(parseLogRow), channels.stable, (v) => registered.has(v));
-        if (to === null) {
-          return fail(
-            'NOTHING_TO_ROLL_BACK',
-            `${id} has no candidate, and ${channels.stable} is its first stable version`,
-          );
+        const back = previousStable(rows.map(parseLogRow), channels.stable, (v) =>
+          registered.has(v),
+        );
+        if (back.version === null) {
+          return fail('NOTHING_TO_ROLL_BACK', `${id} has no candidate, and ${back.why}`);
         }
-        await tx.putChannels({ modelId: id, stable: to, candidate: null });
+        const to = back.version;
+        await tx.putChannels({ modelId: id, stable: to, candidate: null, changedAt: isoNow() });
         await log(
           tx,
           {
@@ -281,7 +291,7 @@ export function createRegistryService({
           },
           options,
         );
-        return ok({ kind: 'returned-stable' as const, from: channels.stable, to });
+        return ok({ kind: 'returned-stable', from: channels.stable, to });
       });
     },
 
@@ -326,8 +336,7 @@ export function createRegistryService({
       return db.read(async (tx) => {
         const channels = await tx.allChannels();
         const versions = await tx.versions(null);
-        const last = await tx.lastChange();
-        return manifestOf(channels, versions, last?.at ?? isoNow());
+        return manifestOf(channels, versions, isoNow());
       });
     },
 
@@ -369,10 +378,10 @@ function changeProblem(options: ChangeOptions) {
       detail: `the actor is over ${MAX_ACTOR_CHARS} characters`,
     };
   }
-  if (
-    options.note !== null &&
-    (typeof options.note !== 'string' || options.note.length > MAX_NOTE_CHARS)
-  ) {
+  if (options.note !== null && typeof options.note !== 'string') {
+    return { code: 'VALIDATION_FAILED' as const, detail: 'the note must be text, or null' };
+  }
+  if (options.note !== null && options.note.length > MAX_NOTE_CHARS) {
     return {
       code: 'VALIDATION_FAILED' as const,
       detail: `the note is over ${MAX_NOTE_CHARS} characters`,
@@ -388,10 +397,7 @@ function rolloutProblem({ percent, shadowRate }: RolloutOptions) {
       detail: `percent must be from 0 to 100 in steps of 0.001, not ${percent}`,
     };
   }
-  if (
-    shadowRate !== undefined &&
-    !(Number.isFinite(shadowRate) && shadowRate >= 0 && shadowRate <= 1)
-  ) {
+  if (shadowRate !== undefined && !isShadowRate(shadowRate)) {
     return {
       code: 'VALIDATION_FAILED' as const,
       detail: `the shadow rate must be from 0 to 1, not ${shadowRate}`,
@@ -407,64 +413,6 @@ function sameFiles(a: readonly ModelFile[], b: readonly ModelFile[]): boolean {
   );
 }
 
-/** A row read back is checked like any other input: damage is an error, not a version. */
-function filesOf(row: VersionRow): ModelFile[] {
-  return parseStored(filesSchema, row.filesJson, `the files of ${row.modelId}@${row.version}`);
-}
-
-function toRegistered(row: VersionRow): RegisteredVersion {
-  const files = filesOf(row);
-  return {
-    id: row.modelId,
-    version: row.version,
-    card: parseStored(modelCardSchema, row.cardJson, `the card of ${row.modelId}@${row.version}`),
-    files,
-    totalBytes: row.totalBytes,
-    registeredAt: row.registeredAt,
-    note: row.note,
-    cardSha256: row.cardSha256,
-  };
-}
-
-function parseStored<T>(schema: z.ZodType<T>, json: string, what: string): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    throw new Error(`${what} in the registry is not JSON`);
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new Error(`${what} in the registry: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
-}
-
-function parseLogRow(row: LogRow) {
-  return {
-    action: row.action,
-    details: parseStored(detailsSchema, row.detailsJson, `log row ${row.seq}`),
-  };
-}
-
-function toLogEntry(row: LogRow): LogEntry {
-  const action = actionSchema.safeParse(row.action);
-  if (!action.success) throw new Error(`log row ${row.seq} has an unknown action ${row.action}`);
-  return {
-    seq: row.seq,
-    modelId: row.modelId,
-    at: row.at,
-    actor: row.actor,
-    action: action.data,
-    version: row.version,
-    note: row.note,
-    details: parseLogRow(row).details,
-  };
-}
-
-/** In code-point order whatever the database's collation, so both databases list alike. */
-function byId(channels: readonly ChannelsRow[]): ChannelsRow[] {
-  return [...channels].sort((a, b) => (a.modelId < b.modelId ? -1 : a.modelId > b.modelId ? 1 : 0));
-}
-
 function stateOf(
   id: string,
   versions: readonly VersionRow[],
@@ -475,44 +423,5 @@ function stateOf(
     versions: versions.map(toRegistered),
     stable: channels?.stable ?? null,
     candidate: channels?.candidate ? { ...channels.candidate } : null,
-  };
-}
-
-/** Every id with a stable version, in id order; entries built as the folder registry builds them. */
-function manifestOf(
-  channels: readonly ChannelsRow[],
-  versions: readonly VersionRow[],
-  generatedAt: string,
-): ChannelManifest {
-  const byKey = new Map(versions.map((row) => [`${row.modelId}@${row.version}`, row]));
-  const entry = (id: string, version: string) => {
-    const row = byKey.get(`${id}@${version}`);
-    if (row === undefined)
-      throw new Error(`the channels of ${id} point at a missing version ${version}`);
-    const registered = toRegistered(row);
-    return modelEntrySchema.parse(entryOf(registered));
-  };
-  const models: ChannelManifest['models'] = {};
-  for (const { modelId, stable, candidate } of byId(channels)) {
-    models[modelId] = {
-      stable: entry(modelId, stable),
-      ...(candidate === null
-        ? {}
-        : {
-            candidate: {
-              ...entry(modelId, candidate.version),
-              percent: candidate.percent,
-              salt: candidate.salt,
-              shadowRate: candidate.shadowRate,
-            },
-          }),
-    };
-  }
-  const ids = Object.keys(models);
-  return {
-    schemaVersion: CHANNEL_MANIFEST_VERSION,
-    generatedAt,
-    defaultModel: ids.includes(DEFAULT_MODEL_ID) ? DEFAULT_MODEL_ID : (ids[0] ?? ''),
-    models,
   };
 }

@@ -5,7 +5,7 @@ import type { NewVersion } from './registry';
 /**
  * Small model versions for the registry's tests: the files a folder would hold (a graph,
  * one shard, the labels), a few hundred bytes each, so the rules can be tested in
- * milliseconds. `variant` changes the shard's bytes, hence the version.
+ * milliseconds. `variant` changes the shard's bytes and the card, hence the version.
  */
 export function fakeVersion(
   id: string,
@@ -29,14 +29,20 @@ export function fakeVersion(
     fileOf('group1-shard1of1.bin', `weights of ${id} ${variant} `.repeat(20)),
     fileOf('labels.txt', `${labels.join('\n')}\n`),
   ];
+  const card = fakeCard(labels.length, variant);
   return {
     id,
-    version: versionOf(files),
+    version: versionOf(files, card),
     files,
-    card: fakeCard(labels.length, variant),
+    card,
     note: options.note === undefined ? `variant ${variant}` : options.note,
     actor: options.actor ?? 'tester',
   };
+}
+
+/** The same files under another card: another version. */
+export function withCard(version: NewVersion, card: ModelCard): NewVersion {
+  return { ...version, card, version: versionOf(version.files, card) };
 }
 
 export function fakeCard(classes: number, variant = 'a'): ModelCard {

@@ -12,7 +12,10 @@ import type { FolderFile } from '../../node/model-folder';
  * PostgreSQL database itself). `npm run model` and the server both go through this.
  */
 
-/** A version to register: the files as read once (`readModelFolder`), already validated. */
+/**
+ * A version to register: the files as read once (`readModelFolder`), already validated;
+ * `version` is the content address of the files and the card (`versionOf`).
+ */
 export interface NewVersion {
   id: string;
   version: string;
@@ -32,7 +35,7 @@ export interface RegisteredVersion {
   /** ISO date-time of registration. */
   registeredAt: string;
   note: string | null;
-  /** Of the card's JSON as stored: the card is not part of the version, so this tells two cards apart. */
+  /** Of the card's canonical JSON, as stored: the line of the card in the version's hash (`versionOf`). */
   cardSha256: string;
 }
 
@@ -95,9 +98,11 @@ export interface RegisterOutcome {
 
 export interface ModelRegistryService {
   /**
-   * Stores the files and records the version; registering the same files again gives the
-   * existing version (`created: false`) after checking that the stored copies still match.
-   * A model id's first version becomes its stable version.
+   * Stores the files and records the version; registering the same files and card again
+   * gives the existing version (`created: false`) after checking that the stored copies
+   * still match (another card is another version). A model id's first version becomes its
+   * stable version. REGISTRY_BUSY when another change holds the registry for too long, as
+   * for every change below.
    */
   register(version: NewVersion): Promise<Result<RegisterOutcome>>;
   list(): Promise<ModelState[]>;

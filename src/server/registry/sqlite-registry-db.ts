@@ -2,8 +2,24 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrateSqlite } from '../migrate';
-import type { ChannelsRow, LogRow, RegistryDb, RegistryTx, VersionRow } from './registry-db';
+import {
+  registryBusy,
+  WRITE_LOCK_WAIT_MS,
+  type ChannelsRow,
+  type LogRow,
+  type RegistryDb,
+  type RegistryTx,
+  type VersionRow,
+} from './registry-db';
 import { serialQueue } from './serial-queue';
+
+/**
+ * better-sqlite3 waits for a lock synchronously, with the whole process stopped: so once
+ * open, each try waits only this long, and the waits between tries are timers.
+ */
+const BUSY_TIMEOUT_MS = 20;
+/** Doubling, until WRITE_LOCK_WAIT_MS has passed. */
+const FIRST_RETRY_MS = 10;
 
 interface VersionRecord {
   model_id: string;
@@ -24,6 +40,7 @@ interface ChannelsRecord {
   candidate_salt: string | null;
   candidate_shadow_rate: number | null;
   candidate_since: string | null;
+  changed_at: string;
 }
 
 interface LogRecord {
@@ -41,6 +58,8 @@ interface LogRecord {
  * The registry's tables in the server's SQLite file, on a connection of its own (WAL, so
  * the servers' polls never wait for a writer). A change is one IMMEDIATE transaction,
  * committed with synchronous=FULL: the CLI and the servers can write the same file at once.
+ * A writer that finds the file locked by another tries again on a timer, then gives up
+ * with REGISTRY_BUSY rather than hold the event loop.
  */
 export function openSqliteRegistryDb(path: string): RegistryDb {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -48,10 +67,12 @@ export function openSqliteRegistryDb(path: string): RegistryDb {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // Opening may wait longer: nothing is served before the registry is open.
     db.pragma('busy_timeout = 5000');
     // The channels' references to versions are foreign keys: a version in use stays.
     db.pragma('foreign_keys = ON');
     migrateSqlite(db);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   } catch (error) {
     db.close();
     throw error;
@@ -68,19 +89,18 @@ export function openSqliteRegistryDb(path: string): RegistryDb {
     ),
     deleteVersion: db.prepare('DELETE FROM model_versions WHERE model_id = ? AND version = ?'),
     channels: db.prepare('SELECT * FROM model_channels WHERE model_id = ?'),
-    allChannels: db.prepare('SELECT * FROM model_channels ORDER BY model_id'),
+    allChannels: db.prepare('SELECT * FROM model_channels'),
     putChannels: db.prepare(
       `INSERT OR REPLACE INTO model_channels
          (model_id, stable_version, candidate_version, candidate_percent, candidate_salt,
-          candidate_shadow_rate, candidate_since)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          candidate_shadow_rate, candidate_since, changed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     appendLog: db.prepare(
       `INSERT INTO model_log (model_id, at, actor, action, version, note, details)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     log: db.prepare('SELECT * FROM model_log WHERE model_id = ? ORDER BY seq'),
-    lastChange: db.prepare('SELECT seq, at FROM model_log ORDER BY seq DESC LIMIT 1'),
     revision: db.prepare('SELECT coalesce(max(seq), 0) FROM model_log').pluck(),
   };
 
@@ -117,7 +137,7 @@ export function openSqliteRegistryDb(path: string): RegistryDb {
     async allChannels() {
       return (statements.allChannels.all() as ChannelsRecord[]).map(toChannels);
     },
-    async putChannels({ modelId, stable, candidate }) {
+    async putChannels({ modelId, stable, candidate, changedAt }) {
       statements.putChannels.run(
         modelId,
         stable,
@@ -126,10 +146,11 @@ export function openSqliteRegistryDb(path: string): RegistryDb {
         candidate?.salt ?? null,
         candidate?.shadowRate ?? null,
         candidate?.since ?? null,
+        changedAt,
       );
     },
     async appendLog(entry) {
-      const { lastInsertRowid } = statements.appendLog.run(
+      statements.appendLog.run(
         entry.modelId,
         entry.at,
         entry.actor,
@@ -138,36 +159,56 @@ export function openSqliteRegistryDb(path: string): RegistryDb {
         entry.note,
         entry.detailsJson,
       );
-      return Number(lastInsertRowid);
     },
     async log(modelId) {
       return (statements.log.all(modelId) as LogRecord[]).map(toLog);
     },
-    async lastChange() {
-      const row = statements.lastChange.get() as { seq: number; at: string } | undefined;
-      return row ?? null;
-    },
   };
 
   const queue = serialQueue();
-  const transaction = <T>(begin: string, work: (tx: RegistryTx) => Promise<T>) =>
-    queue(async () => {
-      db.exec(begin);
+  /** Runs `work` in the transaction just begun: committed, or rolled back if it throws. */
+  const inTransaction = async <T>(work: (tx: RegistryTx) => Promise<T>) => {
+    try {
+      const result = await work(tx);
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  };
+  /** BEGIN IMMEDIATE, tried again on a timer while another connection holds the write lock. */
+  const beginImmediate = async (): Promise<boolean> => {
+    const started = Date.now();
+    for (let waitMs = FIRST_RETRY_MS; ; waitMs *= 2) {
       try {
-        const result = await work(tx);
-        db.exec('COMMIT');
-        return result;
+        db.exec('BEGIN IMMEDIATE');
+        return true;
       } catch (error) {
-        if (db.inTransaction) db.exec('ROLLBACK');
-        throw error;
+        if (!isBusy(error)) throw error;
       }
-    });
+      const left = WRITE_LOCK_WAIT_MS - (Date.now() - started);
+      if (left <= 0) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, left)));
+    }
+  };
 
   return {
     kind: 'sqlite',
-    write: (work) => transaction('BEGIN IMMEDIATE', work),
+    write: (work) =>
+      queue(async () =>
+        (await beginImmediate())
+          ? inTransaction(work)
+          : registryBusy(
+              `another connection held the write lock for over ${WRITE_LOCK_WAIT_MS} ms`,
+            ),
+      ),
     // A deferred transaction reads one snapshot of the WAL from its first statement on.
-    read: (work) => transaction('BEGIN', work),
+    read: (work) =>
+      queue(async () => {
+        db.exec('BEGIN');
+        return inTransaction(work);
+      }),
     revision: () => queue(async () => Number(statements.revision.get())),
     close: () =>
       queue(async () => {
@@ -204,6 +245,7 @@ function toChannels(row: ChannelsRecord): ChannelsRow {
       version === null || percent === null || salt === null || shadowRate === null || since === null
         ? null
         : { version, percent, salt, shadowRate, since },
+    changedAt: row.changed_at,
   };
 }
 
@@ -218,4 +260,10 @@ function toLog(row: LogRecord): LogRow {
     note: row.note,
     detailsJson: row.details,
   };
+}
+
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_RECOVERY, …): another connection holds the lock. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }

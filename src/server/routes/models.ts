@@ -23,10 +23,20 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = async (app
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const response = respond(request.raw);
     if (!response) return reply.callNotFound();
-    reply.code(response.status).headers(response.headers);
-    if (request.method === 'HEAD' || response.kind === 'empty') return reply.send();
-    if (response.kind !== 'file') return reply.send(response.body);
+    const head = request.method === 'HEAD';
+    if (response.kind !== 'file') {
+      reply.code(response.status).headers(response.headers);
+      return reply.send(head || response.kind === 'empty' ? undefined : response.body);
+    }
+    // Opened (and so checked) before any header is set: a file that cannot be sent gets
+    // the error handler's 500, never one marked cacheable for a year under the file's
+    // etag. HEAD opens it too, so that it answers as GET would.
     const body = await response.file.open();
+    reply.code(response.status).headers(response.headers);
+    if (head) {
+      if (!(body instanceof Uint8Array)) body.destroy();
+      return reply.send();
+    }
     return reply.send(
       body instanceof Uint8Array
         ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
@@ -34,7 +44,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = async (app
     );
   };
 
-  // HEAD is answered here, not by Fastify's automatic HEAD route, which would read a
+  // HEAD is answered here, not by Fastify's automatic HEAD route, which would stream a
   // whole model file only to throw it away, and send Content-Length: 0. (No operationId:
   // the document lists the route under both methods, and an id must be unique.)
   app.route({
